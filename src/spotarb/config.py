@@ -1,0 +1,138 @@
+"""Settings from the environment (``SPOTARB_*``) and an optional TOML file.
+
+Precedence, highest first: explicit keyword arguments (the CLI's ``--db``),
+environment variables, the TOML file (``SPOTARB_CONFIG`` or
+``~/.config/spotarb/config.toml``), defaults. Names in the TOML file are the
+field names below without the prefix (``aws_regions = ["us-east-1"]``).
+
+Credentials are never settings values that get logged: API keys and tokens
+are :class:`~pydantic.SecretStr`, and cloud SDK credentials come from each
+SDK's standard chain, not from here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from spotarb.errors import ConfigError
+
+CommaList = Annotated[list[str], NoDecode]
+
+FEED_NAMES = ("aws", "azure", "gcp")
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("spotarb")) / "spotarb.db"
+
+
+def config_file_path() -> Path:
+    explicit = os.environ.get("SPOTARB_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(platformdirs.user_config_dir("spotarb")) / "config.toml"
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPOTARB_", extra="ignore")
+
+    # --- store -------------------------------------------------------------------
+    db: str = Field(default_factory=lambda: str(default_db_path()))
+
+    # --- feeds -------------------------------------------------------------------
+    feeds: CommaList = Field(default_factory=lambda: list(FEED_NAMES))
+
+    # --- outbound HTTP: the audit proxy (e.g. Kivera), TLS, timeouts, retries --
+    proxy_url: SecretStr | None = None
+    aws_proxy_url: SecretStr | None = None
+    azure_proxy_url: SecretStr | None = None
+    gcp_proxy_url: SecretStr | None = None
+    ca_bundle: str | None = None
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    backoff_base: float = Field(default=0.5, ge=0)
+    backoff_max: float = Field(default=30.0, ge=0)
+
+    # --- AWS ---------------------------------------------------------------------
+    aws_regions: CommaList = Field(default_factory=list)
+    aws_endpoint_url: str | None = None
+    aws_advisor_url: str = "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json"
+    aws_spot_feed_url: str = "https://website.spot.ec2.aws.a2z.com/spot.json"
+
+    # --- Azure -------------------------------------------------------------------
+    azure_regions: CommaList = Field(default_factory=list)
+    azure_prices_url: str = "https://prices.azure.com/api/retail/prices"
+    azure_management_url: str = "https://management.azure.com"
+    azure_subscription_id: str | None = None
+
+    # --- GCP ---------------------------------------------------------------------
+    gcp_api_key: SecretStr | None = None
+    gcp_project: str | None = None
+    gcp_regions: CommaList = Field(default_factory=list)
+    gcp_billing_url: str = "https://cloudbilling.googleapis.com"
+    gcp_compute_url: str = "https://compute.googleapis.com"
+
+    # --- service -----------------------------------------------------------------
+    admin_token: SecretStr | None = None
+
+    _split = field_validator("feeds", "aws_regions", "azure_regions", "gcp_regions", mode="before")(
+        _split_commas
+    )
+
+    @field_validator("feeds")
+    @classmethod
+    def _known_feeds(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in FEED_NAMES]
+        if unknown:
+            raise ValueError(f"unknown feed(s) {unknown}; known: {', '.join(FEED_NAMES)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
+        return (init_settings, env_settings, toml)
+
+    def proxy_for(self, feed: str) -> str | None:
+        """The proxy URL a feed's calls must go through (per-feed override first)."""
+        specific: SecretStr | None = getattr(self, f"{feed}_proxy_url", None)
+        chosen = specific or self.proxy_url
+        return chosen.get_secret_value() if chosen else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from env + file + ``overrides``; a bad value becomes one :class:`ConfigError`."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}") from None

@@ -1,0 +1,79 @@
+"""The one exception tree of spotarb.
+
+Every error spotarb raises on purpose derives from :class:`SpotArbError`, so
+callers (the CLI, the HTTP API) can turn any of them into one clear line::
+
+    SpotArbError
+    ├── ValidationError          a value broke a rule (names the field and the value)
+    │   ├── InvalidPriceError    a price that is not a finite positive number
+    │   └── UnknownGpuError      a GPU name the vocabulary does not know
+    ├── ConfigError              settings that cannot work (bad URL, bad list, bad file)
+    ├── DataFileError            an import file that cannot be read or is refused
+    ├── StoreError               the database cannot be opened, migrated or written
+    ├── FeedError                a cloud feed failed
+    │   ├── FeedUnconfigured     the feed lacks credentials or settings (it is skipped)
+    │   ├── FeedFetchError       a call to the provider failed after retries
+    │   ├── FeedParseError       the provider answered with something malformed
+    │   └── ProxyUnavailableError the configured audit proxy could not be reached
+    └── NoPlacementError         no candidate satisfies a workload's requirements
+"""
+
+from __future__ import annotations
+
+
+class SpotArbError(Exception):
+    """Root of every error spotarb raises on purpose."""
+
+
+class ValidationError(SpotArbError, ValueError):
+    """A value broke a rule; the message names the field and the offending value."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field}: {reason} (got {value!r})")
+
+
+class InvalidPriceError(ValidationError):
+    """A price that is not a finite, positive number."""
+
+
+class UnknownGpuError(ValidationError):
+    """A GPU name that the vocabulary does not know."""
+
+
+class ConfigError(SpotArbError):
+    """Settings that cannot work."""
+
+
+class DataFileError(SpotArbError):
+    """An import file that cannot be read, or whose rows were refused."""
+
+
+class StoreError(SpotArbError):
+    """The database cannot be opened, migrated or written."""
+
+
+class FeedError(SpotArbError):
+    """A cloud feed failed."""
+
+
+class FeedUnconfigured(FeedError):
+    """The feed lacks the credentials or settings it needs; it is skipped, not fatal."""
+
+
+class FeedFetchError(FeedError):
+    """A call to the provider failed (after retries)."""
+
+
+class FeedParseError(FeedError):
+    """The provider answered with something malformed."""
+
+
+class ProxyUnavailableError(FeedFetchError):
+    """The configured audit proxy could not be reached; the call was not sent around it."""
+
+
+class NoPlacementError(SpotArbError):
+    """No candidate satisfies the workload's requirements."""

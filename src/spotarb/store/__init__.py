@@ -1,0 +1,21 @@
+"""Price storage: the interface (:mod:`.base`) and the SQLite backend (:mod:`.sqlite`)."""
+
+from spotarb.store.base import (
+    CollectionRun,
+    PriceFilter,
+    PriceStore,
+    ProviderInfo,
+    StoreInfo,
+    WriteStats,
+)
+from spotarb.store.open import open_store
+
+__all__ = [
+    "CollectionRun",
+    "PriceFilter",
+    "PriceStore",
+    "ProviderInfo",
+    "StoreInfo",
+    "WriteStats",
+    "open_store",
+]

@@ -1,0 +1,23 @@
+"""Open a store from a path or URL: ``/path/x.db``, ``sqlite:///path/x.db``, ``:memory:``."""
+
+from __future__ import annotations
+
+from spotarb.errors import StoreError
+from spotarb.store.base import PriceStore
+
+
+def open_store(target: str) -> PriceStore:
+    """Open (creating and migrating as needed) the store at ``target``."""
+    from spotarb.store.sqlite import SqliteStore
+
+    if target.startswith(("postgres://", "postgresql://")):
+        raise StoreError("PostgreSQL is not supported yet; use a SQLite path or sqlite:/// URL")
+    if target.startswith("sqlite://"):
+        path = target.removeprefix("sqlite://")
+        path = path.removeprefix("/") if path.startswith("//") else path
+        if not path or path == "/":
+            raise StoreError(f"invalid SQLite URL {target!r}: no path")
+        return SqliteStore(path)
+    if "://" in target:
+        raise StoreError(f"unsupported database URL {target!r}; use a path or sqlite:///PATH")
+    return SqliteStore(target)
