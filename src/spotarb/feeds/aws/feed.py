@@ -1,0 +1,407 @@
+"""The AWS feed: per-AZ spot prices with credentials, region-level prices without.
+
+Credentialed mode (boto3's standard credential chain found credentials):
+``DescribeSpotPriceHistory`` per region in parallel (bounded pool), specs from
+``DescribeInstanceTypes`` (cached), interruption rates and the on-demand
+estimate from the Spot Advisor.
+
+Credential-free mode (no credentials, or boto3 not installed): the public spot
+pricing feed (region-level Linux prices) with specs from the Spot Advisor's
+``instance_types`` plus a built-in GPU table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from spotarb.config import Settings
+from spotarb.errors import FeedError, FeedFetchError, ProxyUnavailableError
+from spotarb.feeds.aws import ec2
+from spotarb.feeds.aws.advisor import (
+    DEFAULT_ADVISOR_CACHE,
+    INTERRUPTION_SOURCE,
+    AdvisorCache,
+    AdvisorData,
+    on_demand_from_savings,
+)
+from spotarb.feeds.aws.public_feed import fetch_public_feed, parse_public_feed
+from spotarb.feeds.aws.specs import DEFAULT_SPEC_CACHE, InstanceSpec, SpecCache
+from spotarb.feeds.base import (
+    Feed,
+    FeedResult,
+    ProgressCallback,
+    ProgressEvent,
+    RegionError,
+    _ignore_progress,
+)
+from spotarb.http import OutboundClients, redact_url
+from spotarb.models import SpotPrice, utcnow
+
+logger = logging.getLogger(__name__)
+
+SOURCE_API: Final = "aws-ec2-api"
+SOURCE_PUBLIC: Final = "aws-public-spot-feed"
+#: Region used for DescribeRegions when no regions are configured.
+HOME_REGION: Final = "us-east-1"
+MAX_REGION_WORKERS: Final = 8
+
+
+def detect_credentials() -> tuple[bool, str]:
+    """(found?, why) from boto3's standard chain; never reads or returns the secrets."""
+    try:
+        import boto3
+    except ImportError:
+        return False, "boto3 is not installed (pip install 'spotarb[aws]')"
+    try:
+        credentials = boto3.Session().get_credentials()
+    except Exception as exc:  # a broken profile must not break credential-free mode
+        return False, f"no usable AWS credentials ({type(exc).__name__})"
+    if credentials is None:
+        return False, "no AWS credentials in boto3's standard chain"
+    method = getattr(credentials, "method", "") or "boto3 chain"
+    return True, f"credentials from {method}"
+
+
+def _client_error_message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error") or {}
+        code = error.get("Code", "")
+        message = str(error.get("Message", "")).replace("\n", " ")[:200]
+        if code:
+            return f"{code}: {message}" if message else str(code)
+    name = type(exc).__name__
+    if name in {"ReadTimeoutError", "ConnectTimeoutError"}:
+        return f"timed out ({name})"
+    return f"{name}: {redact_url(str(exc))[:200]}"
+
+
+@dataclass(slots=True)
+class _RegionRun:
+    region: str
+    prices: list[SpotPrice] = field(default_factory=list)
+    history: list[SpotPrice] = field(default_factory=list)
+    error: str = ""
+    items: int = 0
+    malformed: int = 0
+    other_products: int = 0
+    no_specs: set[str] = field(default_factory=set)
+
+
+class AwsFeed(Feed):
+    """AWS spot prices; see the module docstring for the two modes."""
+
+    name: ClassVar[str] = "aws"
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: OutboundClients,
+        *,
+        credentialed: bool,
+        credential_note: str,
+        spec_cache: SpecCache | None = None,
+        advisor_cache: AdvisorCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clients = clients
+        self.credentialed = credentialed
+        self.credential_note = credential_note
+        self.spec_cache = spec_cache or DEFAULT_SPEC_CACHE
+        self.advisor_cache = advisor_cache or DEFAULT_ADVISOR_CACHE
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clients: OutboundClients) -> AwsFeed:
+        found, note = detect_credentials()
+        return cls(settings, clients, credentialed=found, credential_note=note)
+
+    @property
+    def mode(self) -> str:
+        return "api" if self.credentialed else "public"
+
+    def describe(self) -> str:
+        regions = ",".join(self.settings.aws_regions) or "all enabled"
+        if self.credentialed:
+            where = (
+                f" at {self.settings.aws_endpoint_url}" if self.settings.aws_endpoint_url else ""
+            )
+            return (
+                f"AWS EC2 API{where} (per-AZ spot prices, {self.credential_note}; regions: "
+                f"{regions}) + Spot Advisor"
+            )
+        return (
+            f"AWS credential-free mode: public spot feed (region-level prices) + Spot Advisor "
+            f"({self.credential_note}; regions: {','.join(self.settings.aws_regions) or 'all'})"
+        )
+
+    # ------------------------------------------------------------------ collect
+    def collect(
+        self,
+        *,
+        since: datetime | None = None,
+        progress: ProgressCallback = _ignore_progress,
+    ) -> FeedResult:
+        if self.credentialed:
+            return self._collect_api(since, progress)
+        return self._collect_public(since, progress)
+
+    def _advisor(self, result: FeedResult, progress: ProgressCallback) -> AdvisorData | None:
+        try:
+            return self.advisor_cache.get(self.settings.aws_advisor_url, self.clients)
+        except ProxyUnavailableError:
+            raise
+        except FeedError as exc:
+            result.errors.append(RegionError("spot-advisor", str(exc)))
+            progress(ProgressEvent(self.name, "spot-advisor", "error", message=str(exc)))
+            return None
+
+    def _boto3_client(self, region: str) -> Any:
+        import boto3
+
+        session = boto3.Session()  # one per thread: sessions are not thread-safe
+        return session.client("ec2", region_name=region, **self.clients.boto3_client_kwargs("aws"))
+
+    def _proxy_or(self, exc: BaseException) -> None:
+        mapped = self.clients.proxy_error("aws", exc)
+        if mapped is not None:
+            raise mapped from None
+
+    def _regions(self) -> list[str]:
+        if self.settings.aws_regions:
+            return list(self.settings.aws_regions)
+        try:
+            return ec2.enabled_regions(self._boto3_client(HOME_REGION))
+        except Exception as exc:
+            self._proxy_or(exc)
+            raise FeedFetchError(
+                f"aws: cannot list regions: {_client_error_message(exc)}"
+            ) from None
+
+    def _collect_api(self, since: datetime | None, progress: ProgressCallback) -> FeedResult:
+        result = FeedResult(feed=self.name)
+        regions = self._regions()
+        advisor = self._advisor(result, progress)
+        collected_at = utcnow()
+        workers = max(1, min(MAX_REGION_WORKERS, len(regions)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-region") as pool:
+            futures = [
+                pool.submit(self._collect_region, r, since, collected_at, advisor, progress)
+                for r in regions
+            ]
+            runs = [f.result() for f in futures]  # re-raises ProxyUnavailableError
+        no_specs: set[str] = set()
+        for run in runs:
+            result.prices.extend(run.prices)
+            result.history.extend(run.history)
+            no_specs |= run.no_specs
+            if run.error:
+                result.errors.append(RegionError(run.region, run.error))
+            else:
+                result.regions_ok.append(run.region)
+        result.counts = {
+            "regions": len(regions),
+            "regions_ok": len(result.regions_ok),
+            "items": sum(r.items for r in runs),
+            "malformed_items": sum(r.malformed for r in runs),
+            "other_products": sum(r.other_products for r in runs),
+            "rows": len(result.prices),
+            "history_rows": len(result.history),
+            "types_without_specs": len(no_specs),
+        }
+        self._report_no_specs(no_specs, progress)
+        return result
+
+    def _report_no_specs(self, no_specs: set[str], progress: ProgressCallback) -> None:
+        if not no_specs:
+            return
+        names = ", ".join(sorted(no_specs))
+        logger.warning("aws: %d instance type(s) without specs skipped: %s", len(no_specs), names)
+        progress(
+            ProgressEvent(
+                self.name, "specs", "info", message=f"no specs for {len(no_specs)} type(s): {names}"
+            )
+        )
+
+    def _collect_region(
+        self,
+        region: str,
+        since: datetime | None,
+        collected_at: datetime,
+        advisor: AdvisorData | None,
+        progress: ProgressCallback,
+    ) -> _RegionRun:
+        run = _RegionRun(region)
+        progress(ProgressEvent(self.name, region, "start"))
+        try:
+            client = self._boto3_client(region)
+            items = list(
+                ec2.spot_price_history(client, start=since or collected_at, end=collected_at)
+            )
+            run.items = len(items)
+            norm = ec2.normalize_history(items, keep_points=since is not None)
+            run.malformed, run.other_products = norm.malformed, norm.other_products
+            needed = {key[1] for key in norm.latest} | {p.instance_type for p in norm.points}
+            specs = self._specs(client, region, needed)
+        except FeedError as exc:
+            run.error = str(exc)
+        except Exception as exc:
+            self._proxy_or(exc)
+            run.error = _client_error_message(exc)
+        else:
+            for point in norm.latest.values():
+                row = self._row(region, point, specs, advisor, collected_at, run)
+                if row is not None:
+                    run.prices.append(row)
+            for point in norm.points:
+                row = self._row(region, point, specs, advisor, collected_at, run)
+                if row is not None:
+                    run.history.append(row)
+            if norm.malformed:
+                run.error = (
+                    f"{norm.malformed} malformed DescribeSpotPriceHistory item(s) skipped; "
+                    f"first: {norm.first_problem}"
+                )
+        if run.error:
+            logger.warning("aws %s: %s", region, run.error)
+            progress(ProgressEvent(self.name, region, "error", len(run.prices), run.error))
+        else:
+            progress(ProgressEvent(self.name, region, "done", len(run.prices)))
+        return run
+
+    def _specs(self, client: Any, region: str, types: set[str]) -> dict[str, InstanceSpec]:
+        scope = f"{self.settings.aws_endpoint_url or 'aws'}|{region}"
+        found, missing = self.spec_cache.lookup(scope, types)
+        if missing:
+            fetched = ec2.instance_specs(client, missing)
+            self.spec_cache.store(scope, missing, fetched)
+            found.update(fetched)
+        return found
+
+    def _row(
+        self,
+        region: str,
+        point: ec2.ChangePoint,
+        specs: dict[str, InstanceSpec],
+        advisor: AdvisorData | None,
+        collected_at: datetime,
+        run: _RegionRun,
+    ) -> SpotPrice | None:
+        spec = specs.get(point.instance_type)
+        if spec is None:
+            run.no_specs.add(point.instance_type)
+            return None
+        return _build_row(
+            region,
+            point.availability_zone,
+            spec,
+            point.price,
+            advisor,
+            source=SOURCE_API,
+            observed_at=point.timestamp,
+            collected_at=collected_at,
+        )
+
+    # ---------------------------------------------------------- credential-free
+    def _collect_public(self, since: datetime | None, progress: ProgressCallback) -> FeedResult:
+        result = FeedResult(feed=self.name)
+        if since is not None:
+            progress(
+                ProgressEvent(
+                    self.name,
+                    "history",
+                    "info",
+                    message="credential-free mode has no price history; --since ignored",
+                )
+            )
+        advisor = self.advisor_cache.get(self.settings.aws_advisor_url, self.clients)
+        collected_at = utcnow()
+        progress(ProgressEvent(self.name, "public-spot-feed", "start"))
+        with self.clients.http("aws") as client:
+            payload = fetch_public_feed(client, self.settings.aws_spot_feed_url)
+        parsed = parse_public_feed(payload)
+        wanted = set(self.settings.aws_regions)
+        no_specs: set[str] = set()
+        seen_regions: dict[str, int] = {}
+        for item in parsed.prices:
+            if wanted and item.region not in wanted:
+                continue
+            seen_regions.setdefault(item.region, 0)
+            spec = advisor.spec(item.instance_type)
+            if spec is None:
+                no_specs.add(item.instance_type)
+                continue
+            result.prices.append(
+                _build_row(
+                    item.region,
+                    "",
+                    spec,
+                    float(item.price),
+                    advisor,
+                    source=SOURCE_PUBLIC,
+                    observed_at=collected_at,
+                    collected_at=collected_at,
+                )
+            )
+            seen_regions[item.region] += 1
+        result.regions_ok = sorted(seen_regions)
+        for region in sorted(wanted - set(seen_regions)):
+            result.errors.append(RegionError(region, "region not in the public spot feed"))
+        if parsed.malformed:
+            result.errors.append(
+                RegionError("public-spot-feed", f"{parsed.malformed} malformed price(s) skipped")
+            )
+        result.counts = {
+            "regions": len(seen_regions),
+            "rows": len(result.prices),
+            "not_available": parsed.not_available,
+            "malformed_items": parsed.malformed,
+            "types_without_specs": len(no_specs),
+        }
+        self._report_no_specs(no_specs, progress)
+        progress(ProgressEvent(self.name, "public-spot-feed", "done", len(result.prices)))
+        return result
+
+
+def _build_row(
+    region: str,
+    zone: str,
+    spec: InstanceSpec,
+    price: float,
+    advisor: AdvisorData | None,
+    *,
+    source: str,
+    observed_at: datetime,
+    collected_at: datetime,
+) -> SpotPrice:
+    entry = advisor.entry(region, spec.instance_type) if advisor else None
+    rate = entry.interruption_rate if entry else None
+    return SpotPrice(
+        provider="aws",
+        region=region,
+        availability_zone=zone,
+        instance_type=spec.instance_type,
+        vcpu=spec.vcpu,
+        memory_gb=spec.memory_gb,
+        gpu_count=spec.gpu_count,
+        gpu_type=spec.gpu_type,
+        gpu_memory_gb=spec.gpu_memory_gb,
+        arch=spec.arch,
+        network_bandwidth_gbps=spec.network_bandwidth_gbps,
+        price_per_hour=price,
+        on_demand_price_per_hour=on_demand_from_savings(
+            price, entry.savings_pct if entry else None
+        ),
+        interruption_rate=rate,
+        interruption_source=INTERRUPTION_SOURCE if rate is not None else None,
+        source=source,
+        observed_at=observed_at,
+        collected_at=collected_at,
+    )
+
+
+__all__: Sequence[str] = ("SOURCE_API", "SOURCE_PUBLIC", "AwsFeed", "detect_credentials")
