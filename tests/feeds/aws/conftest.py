@@ -120,8 +120,11 @@ def _fake_spot_history(self: SpotInstances) -> ActionResult:
         time.sleep(SEED.sleep[region])
     if region in SEED.errors:
         raise EC2ClientError(*SEED.errors[region])
-    rows = [r for r in SEED.rows.get(region, []) if not products or
-            r.get("ProductDescription") in products]
+    rows = [
+        r
+        for r in SEED.rows.get(region, [])
+        if not products or r.get("ProductDescription") in products
+    ]
     # AWS semantics: every change in [start, end] plus the last change before start per key.
     selected: list[dict[str, Any]] = []
     before: dict[tuple[Any, Any], dict[str, Any]] = {}
@@ -289,9 +292,7 @@ def public_endpoints(httpserver: HTTPServer) -> HTTPServer:
     return httpserver
 
 
-def feed_settings(
-    httpserver: HTTPServer, moto: str | None = None, **overrides: Any
-) -> Settings:
+def feed_settings(httpserver: HTTPServer, moto: str | None = None, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "aws_advisor_url": httpserver.url_for(ADVISOR_PATH),
         "aws_spot_feed_url": httpserver.url_for(SPOT_FEED_PATH),
@@ -311,5 +312,3 @@ def make_feed(settings: Settings, **kwargs: Any) -> AwsFeed:
     feed.spec_cache = kwargs.get("spec_cache") or SpecCache()
     feed.advisor_cache = kwargs.get("advisor_cache") or AdvisorCache()
     return feed
-
-

@@ -201,8 +201,12 @@ def test_malformed_page_gives_region_error(
     seed.add("us-east-1", "us-east-1b", "m5.large", "abc", ago(hours=1))
     seed.add("us-east-1", "us-east-1b", "m5.large", "0.030000", ago(days=1))
     seed.rows["us-east-1"].append(
-        {"AvailabilityZone": "us-east-1c", "ProductDescription": "Linux/UNIX",
-         "SpotPrice": "0.1", "Timestamp": ago(hours=1)}
+        {
+            "AvailabilityZone": "us-east-1c",
+            "ProductDescription": "Linux/UNIX",
+            "SpotPrice": "0.1",
+            "Timestamp": ago(hours=1),
+        }
     )
     seed.add("us-west-2", "us-west-2a", "m5.large", "0.050000", ago(hours=1))
     settings = feed_settings(public_endpoints, moto_url, aws_regions="us-east-1,us-west-2")

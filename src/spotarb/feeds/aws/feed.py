@@ -160,11 +160,17 @@ class AwsFeed(Feed):
             progress(ProgressEvent(self.name, "spot-advisor", "error", message=str(exc)))
             return None
 
-    def _boto3_client(self, region: str) -> Any:
+    def _boto3_clients(self, regions: Sequence[str]) -> dict[str, Any]:
+        """One EC2 client per region, made up front from one session.
+
+        Sessions are not thread-safe but clients are; making them here, in one
+        thread, also loads the EC2 service model once instead of once per region.
+        """
         import boto3
 
-        session = boto3.Session()  # one per thread: sessions are not thread-safe
-        return session.client("ec2", region_name=region, **self.clients.boto3_client_kwargs("aws"))
+        session = boto3.Session()
+        kwargs = self.clients.boto3_client_kwargs("aws")
+        return {r: session.client("ec2", region_name=r, **kwargs) for r in regions}
 
     def _proxy_or(self, exc: BaseException) -> None:
         mapped = self.clients.proxy_error("aws", exc)
@@ -175,7 +181,7 @@ class AwsFeed(Feed):
         if self.settings.aws_regions:
             return list(self.settings.aws_regions)
         try:
-            return ec2.enabled_regions(self._boto3_client(HOME_REGION))
+            return ec2.enabled_regions(self._boto3_clients([HOME_REGION])[HOME_REGION])
         except Exception as exc:
             self._proxy_or(exc)
             raise FeedFetchError(
@@ -186,11 +192,14 @@ class AwsFeed(Feed):
         result = FeedResult(feed=self.name)
         regions = self._regions()
         advisor = self._advisor(result, progress)
+        boto_clients = self._boto3_clients(regions)
         collected_at = utcnow()
         workers = max(1, min(MAX_REGION_WORKERS, len(regions)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-region") as pool:
             futures = [
-                pool.submit(self._collect_region, r, since, collected_at, advisor, progress)
+                pool.submit(
+                    self._collect_region, r, boto_clients[r], since, collected_at, advisor, progress
+                )
                 for r in regions
             ]
             runs = [f.result() for f in futures]  # re-raises ProxyUnavailableError
@@ -230,6 +239,7 @@ class AwsFeed(Feed):
     def _collect_region(
         self,
         region: str,
+        client: Any,
         since: datetime | None,
         collected_at: datetime,
         advisor: AdvisorData | None,
@@ -238,7 +248,6 @@ class AwsFeed(Feed):
         run = _RegionRun(region)
         progress(ProgressEvent(self.name, region, "start"))
         try:
-            client = self._boto3_client(region)
             items = list(
                 ec2.spot_price_history(client, start=since or collected_at, end=collected_at)
             )
