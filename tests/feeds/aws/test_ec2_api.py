@@ -160,6 +160,10 @@ def test_since_backfills_change_points(
         ("us-east-1a", ago(hours=6), 0.039),
         ("us-east-1b", ago(days=20), 0.045),
     ]
+    for row in result.history:  # later points of a key are copies of a validated row
+        assert row.on_demand_price_per_hour == pytest.approx(row.price_per_hour / 0.42)
+        assert (row.vcpu, row.interruption_rate, row.source) == (2, 0.10, "aws-ec2-api")
+    assert len({id(r) for r in result.history}) == 4
     current = {r.availability_zone: r.price_per_hour for r in result.prices}
     assert current == {"us-east-1a": 0.039, "us-east-1b": 0.045}
 

@@ -66,7 +66,7 @@ def test_api_mode_proxy_down_raises_never_bypasses(
 
 @pytest.mark.usefixtures("aws_credentials")
 def test_api_mode_proxy_down_for_ec2_only(
-    moto_url: str, public_endpoints: HTTPServer, proxy: ProxyProcess, seed: SpotSeed
+    moto_url: str, public_endpoints: HTTPServer, seed: SpotSeed
 ) -> None:
     """Advisor reachable, EC2 proxy dead: the EC2 failure still raises (not a region error)."""
     dead = f"http://127.0.0.1:{free_port()}"

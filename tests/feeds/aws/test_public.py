@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ def test_no_credentials_means_credential_free_mode(public_endpoints: HTTPServer)
     feed = make_feed(feed_settings(public_endpoints))
     assert not feed.credentialed and feed.mode == "public"
     assert "credential-free" in feed.describe()
+
+
+def test_without_boto3_credential_free_mode_still_works(
+    public_endpoints: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setitem(sys.modules, "boto3", None)  # import boto3 → ImportError
+    feed = make_feed(feed_settings(public_endpoints))
+    assert not feed.credentialed
+    assert "boto3 is not installed" in feed.describe()
+    assert len(feed.collect().prices) == 6
 
 
 def test_public_feed_rows(public_endpoints: HTTPServer) -> None:

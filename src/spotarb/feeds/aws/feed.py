@@ -13,7 +13,7 @@ pricing feed (region-level Linux prices) with specs from the Spot Advisor's
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +40,7 @@ from spotarb.feeds.base import (
     _ignore_progress,
 )
 from spotarb.http import OutboundClients, redact_url
-from spotarb.models import SpotPrice, utcnow
+from spotarb.models import FIELD_NAMES, SpotPrice, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -262,14 +262,12 @@ class AwsFeed(Feed):
             self._proxy_or(exc)
             run.error = _client_error_message(exc)
         else:
-            for point in norm.latest.values():
-                row = self._row(region, point, specs, advisor, collected_at, run)
-                if row is not None:
-                    run.prices.append(row)
-            for point in norm.points:
-                row = self._row(region, point, specs, advisor, collected_at, run)
-                if row is not None:
-                    run.history.append(row)
+            run.prices = rows_from_points(
+                region, norm.latest.values(), specs, advisor, collected_at, run.no_specs
+            )
+            run.history = rows_from_points(
+                region, norm.points, specs, advisor, collected_at, run.no_specs
+            )
             if norm.malformed:
                 run.error = (
                     f"{norm.malformed} malformed DescribeSpotPriceHistory item(s) skipped; "
@@ -290,30 +288,6 @@ class AwsFeed(Feed):
             self.spec_cache.store(scope, missing, fetched)
             found.update(fetched)
         return found
-
-    def _row(
-        self,
-        region: str,
-        point: ec2.ChangePoint,
-        specs: dict[str, InstanceSpec],
-        advisor: AdvisorData | None,
-        collected_at: datetime,
-        run: _RegionRun,
-    ) -> SpotPrice | None:
-        spec = specs.get(point.instance_type)
-        if spec is None:
-            run.no_specs.add(point.instance_type)
-            return None
-        return _build_row(
-            region,
-            point.availability_zone,
-            spec,
-            point.price,
-            advisor,
-            source=SOURCE_API,
-            observed_at=point.timestamp,
-            collected_at=collected_at,
-        )
 
     # ---------------------------------------------------------- credential-free
     def _collect_public(self, since: datetime | None, progress: ProgressCallback) -> FeedResult:
@@ -376,6 +350,56 @@ class AwsFeed(Feed):
         return result
 
 
+def rows_from_points(
+    region: str,
+    points: Iterable[ec2.ChangePoint],
+    specs: Mapping[str, InstanceSpec],
+    advisor: AdvisorData | None,
+    collected_at: datetime,
+    no_specs: set[str],
+) -> list[SpotPrice]:
+    """Change points → validated rows, specs and advisor data joined.
+
+    The first point of each (AZ, type) is built (and validated) in full; later
+    points of the same key copy it and set only price, on-demand estimate and
+    ``observed_at``, which :mod:`.ec2` has already validated (finite positive
+    price, UTC timestamp). That keeps a 100k-point backfill well under a second.
+    """
+    templates: dict[tuple[str, str], tuple[SpotPrice, list[tuple[str, Any]]]] = {}
+    rows: list[SpotPrice] = []
+    for point in points:
+        key = (point.availability_zone, point.instance_type)
+        found = templates.get(key)
+        if found is None:
+            spec = specs.get(point.instance_type)
+            if spec is None:
+                no_specs.add(point.instance_type)
+                continue
+            row = _build_row(
+                region,
+                point.availability_zone,
+                spec,
+                point.price,
+                advisor,
+                source=SOURCE_API,
+                observed_at=point.timestamp,
+                collected_at=collected_at,
+            )
+            templates[key] = (row, [(name, getattr(row, name)) for name in FIELD_NAMES])
+        else:
+            template, values = found
+            row = object.__new__(SpotPrice)  # a copy of a validated row (copy.copy is 3x slower)
+            for name, value in values:
+                setattr(row, name, value)
+            row.price_per_hour = point.price
+            row.observed_at = point.timestamp
+            if template.on_demand_price_per_hour is not None:
+                ratio = template.on_demand_price_per_hour / template.price_per_hour
+                row.on_demand_price_per_hour = point.price * ratio
+        rows.append(row)
+    return rows
+
+
 def _build_row(
     region: str,
     zone: str,
@@ -413,4 +437,10 @@ def _build_row(
     )
 
 
-__all__: Sequence[str] = ("SOURCE_API", "SOURCE_PUBLIC", "AwsFeed", "detect_credentials")
+__all__: Sequence[str] = (
+    "SOURCE_API",
+    "SOURCE_PUBLIC",
+    "AwsFeed",
+    "detect_credentials",
+    "rows_from_points",
+)
