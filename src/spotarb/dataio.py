@@ -1,0 +1,374 @@
+"""Import and export of normalized rows as CSV or JSON Lines.
+
+The file format is the normalized row itself: snake_case field names (the
+seed's camelCase names are accepted on import), optional fields may be
+absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
+``collected_at`` means now). Export writes exactly what import reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+from spotarb.errors import DataFileError, ValidationError
+from spotarb.models import CAMEL_TO_SNAKE, FIELD_NAMES, SpotPrice
+
+Format = Literal["csv", "jsonl"]
+
+REQUIRED: Final = ("provider", "region", "instance_type", "vcpu", "memory_gb", "price_per_hour")
+_FLOATS: Final = frozenset(
+    {
+        "vcpu",
+        "memory_gb",
+        "gpu_memory_gb",
+        "network_bandwidth_gbps",
+        "price_per_hour",
+        "on_demand_price_per_hour",
+        "interruption_rate",
+    }
+)
+_TIMES: Final = frozenset({"observed_at", "collected_at"})
+_REQUIRED_SET: Final = frozenset(REQUIRED)
+_KNOWN: Final = frozenset(FIELD_NAMES)
+#: How many bad rows a refusal lists before it only counts the rest.
+MAX_REPORTED: Final = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    prices: list[SpotPrice] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+
+
+def detect_format(path: Path) -> Format:
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    raise DataFileError(f"{path}: unknown file type; use a .csv or .jsonl file")
+
+
+def _field_name(raw: str) -> str:
+    name = raw.strip()
+    if name in _KNOWN:
+        return name
+    if name in CAMEL_TO_SNAKE:
+        return CAMEL_TO_SNAKE[name]
+    raise ValueError(name)
+
+
+_TIME_CACHE_LIMIT: Final = 4096
+
+
+class _Converter:
+    """Converts one file's raw cell values; caches timestamps (rows share a handful of them)."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, datetime] = {}
+
+    def convert(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                return None
+        if value is None:
+            return None
+        if name in _FLOATS:
+            return self._float(name, value)
+        if name == "gpu_count":
+            return self._count(name, value)
+        if name in _TIMES:
+            return self._time(name, value)
+        return value if isinstance(value, str) else str(value)
+
+    @staticmethod
+    def _float(name: str, value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValidationError(name, value, "must be a number")
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValidationError(name, value, "must be a number") from None
+        elif isinstance(value, int | float):
+            number = float(value)
+        else:
+            raise ValidationError(name, value, "must be a number")
+        if not math.isfinite(number):
+            raise ValidationError(name, value, "must be a finite number")
+        return number
+
+    @staticmethod
+    def _count(name: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError(name, value, "must be a whole number")
+        if isinstance(value, int):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(name, value, "must be a whole number") from None
+        if not number.is_integer():
+            raise ValidationError(name, value, "must be a whole number")
+        return int(number)
+
+    def _time(self, name: str, value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        if not isinstance(value, str):
+            raise ValidationError(name, value, "must be an ISO 8601 timestamp")
+        cached = self._times.get(value)
+        if cached is not None:
+            return cached
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(name, value, "must be an ISO 8601 timestamp") from None
+        if when.tzinfo is None:
+            raise ValidationError(name, value, "must carry a time zone (e.g. Z or +00:00)")
+        when = when.astimezone(UTC)
+        if len(self._times) < _TIME_CACHE_LIMIT:
+            self._times[value] = when
+        return when
+
+
+def _column_names(header: Iterable[str]) -> list[str]:
+    names = []
+    for raw in header:
+        try:
+            names.append(_field_name(raw))
+        except ValueError:
+            raise DataFileError(
+                f"unknown column {raw!r} in the header; columns are the normalized "
+                f"row's field names: {', '.join(FIELD_NAMES)}"
+            ) from None
+    return names
+
+
+def _build(values: dict[str, Any], now: datetime) -> SpotPrice:
+    if len(values.keys() & _REQUIRED_SET) != len(REQUIRED):
+        missing = next(name for name in REQUIRED if name not in values)
+        raise ValidationError(missing, None, "is required")
+    if "observed_at" not in values:
+        values["observed_at"] = now
+    if "collected_at" not in values:
+        values["collected_at"] = now
+    if "source" not in values:
+        values["source"] = "import"
+    return SpotPrice(**values)
+
+
+def price_from_mapping(
+    record: Mapping[str, Any], now: datetime, converter: _Converter | None = None
+) -> SpotPrice:
+    """Build a validated row from a mapping of (snake or camel) field names to raw values."""
+    convert = (converter or _Converter()).convert
+    values: dict[str, Any] = {}
+    for raw_name, raw_value in record.items():
+        try:
+            name = _field_name(raw_name)
+        except ValueError:
+            raise ValidationError(
+                "column", raw_name, "is not a field of the normalized row"
+            ) from None
+        converted = convert(name, raw_value)
+        if converted is not None:
+            values[name] = converted
+    return _build(values, now)
+
+
+def _cell_converter(name: str, converter: _Converter) -> Callable[[str], Any]:
+    """A converter specialised for one CSV column: the per-cell hot path of an import."""
+    if name in _FLOATS:
+
+        def to_float(cell: str) -> float:
+            try:
+                number = float(cell)
+            except ValueError:
+                if not cell.strip():
+                    return None  # type: ignore[return-value]
+                raise ValidationError(name, cell, "must be a number") from None
+            if number - number != 0.0:  # NaN or ±inf
+                raise ValidationError(name, cell, "must be a finite number")
+            return number
+
+        return to_float
+    if name == "gpu_count":
+
+        def to_count(cell: str) -> int:
+            try:
+                return int(cell)
+            except ValueError:
+                return converter.convert(name, cell)  # type: ignore[no-any-return]
+
+        return to_count
+    if name in _TIMES:
+        return lambda cell: converter.convert(name, cell)
+
+    def to_text(cell: str) -> str | None:
+        return cell if cell[0] != " " and cell[-1] != " " else (cell.strip() or None)
+
+    return to_text
+
+
+def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = _column_names(header)
+    width = len(names)
+    converter = _Converter()
+    columns = [(name, _cell_converter(name, converter)) for name in names]
+    prices = result.prices
+    for cells in reader:
+        if not cells:
+            continue
+        result.rows_read += 1
+        if len(cells) != width:
+            result.errors.append(
+                RowError(
+                    str(path), reader.line_num, f"has {len(cells)} values, the header has {width}"
+                )
+            )
+            continue
+        try:
+            values: dict[str, Any] = {}
+            for (name, convert), cell in zip(columns, cells, strict=True):
+                if cell:
+                    value = convert(cell)
+                    if value is not None:
+                        values[name] = value
+            prices.append(_build(values, now))
+        except ValidationError as exc:
+            result.errors.append(RowError(str(path), reader.line_num, str(exc)))
+
+
+def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
+    converter = _Converter()
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        result.rows_read += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.errors.append(RowError(str(path), number, f"not valid JSON: {exc.msg}"))
+            continue
+        if not isinstance(record, dict):
+            result.errors.append(RowError(str(path), number, "a line must hold one JSON object"))
+            continue
+        try:
+            result.prices.append(price_from_mapping(record, now, converter))
+        except ValidationError as exc:
+            result.errors.append(RowError(str(path), number, str(exc)))
+
+
+def parse_file(path: Path, *, now: datetime | None = None) -> ParsedFile:
+    """Read and validate every row of one file; bad rows are collected, not raised."""
+    now = now or datetime.now(UTC)
+    fmt = detect_format(path)
+    result = ParsedFile()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            (_parse_csv if fmt == "csv" else _parse_jsonl)(handle, path, now, result)
+    except FileNotFoundError:
+        raise DataFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataFileError(f"{path}: is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise DataFileError(f"{path}: malformed CSV: {exc}") from None
+    except DataFileError as exc:
+        raise DataFileError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read: {exc.strerror}") from None
+    return result
+
+
+def describe_errors(errors: list[RowError]) -> list[str]:
+    """The first :data:`MAX_REPORTED` errors, then a count of the rest."""
+    lines = [str(e) for e in errors[:MAX_REPORTED]]
+    if len(errors) > MAX_REPORTED:
+        lines.append(f"... and {len(errors) - MAX_REPORTED} more invalid rows")
+    return lines
+
+
+def split_current_and_history(prices: list[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
+    """One current row per key (the newest observation); older rows of a key are history."""
+    newest: dict[tuple[str, str, str, str, str], SpotPrice] = {}
+    older: list[SpotPrice] = []
+    for price in prices:
+        key = price.key
+        kept = newest.get(key)
+        if kept is None:
+            newest[key] = price
+        elif price.observed_at >= kept.observed_at:
+            older.append(kept)
+            newest[key] = price
+        else:
+            older.append(price)
+    return list(newest.values()), older
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_csv(prices: Iterable[SpotPrice], out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIELD_NAMES)
+    count = 0
+    for price in prices:
+        writer.writerow([_cell(getattr(price, name)) for name in FIELD_NAMES])
+        count += 1
+    return count
+
+
+def write_jsonl(prices: Iterable[SpotPrice], out: IO[str]) -> int:
+    count = 0
+    for price in prices:
+        record = {
+            name: (v.isoformat() if isinstance(v, datetime) else v)
+            for name in FIELD_NAMES
+            if (v := getattr(price, name)) is not None
+        }
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        count += 1
+    return count
+
+
+def export_text(prices: Iterable[SpotPrice], fmt: Format) -> str:
+    buffer = io.StringIO()
+    (write_csv if fmt == "csv" else write_jsonl)(prices, buffer)
+    return buffer.getvalue()
