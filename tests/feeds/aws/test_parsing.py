@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spotarb.feeds.aws.advisor import arch_of, band_upper_bound, on_demand_from_savings
 from spotarb.feeds.aws.ec2 import normalize_history, parse_spot_price
@@ -106,3 +108,36 @@ def test_spot_price_strings() -> None:
     for bad in ("abc", "-1", "0", "NaN", None, 0.5):
         with pytest.raises(ValueError):
             parse_spot_price(bad)
+
+
+_point = st.tuples(
+    st.sampled_from(["us-east-1a", "us-east-1b"]),
+    st.sampled_from(["m5.large", "c6g.large", "p4d.24xlarge"]),
+    st.integers(min_value=1, max_value=10**6),
+    st.integers(min_value=0, max_value=10**7),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(points=st.lists(_point, min_size=1, max_size=40, unique_by=lambda p: (p[0], p[1], p[3])))
+def test_newest_point_wins_in_any_order(points: list[tuple[str, str, int, int]]) -> None:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        {
+            "AvailabilityZone": az,
+            "InstanceType": itype,
+            "ProductDescription": "Linux/UNIX",
+            "SpotPrice": f"{cents / 1e6:.6f}",
+            "Timestamp": base + timedelta(seconds=secs),
+        }
+        for az, itype, cents, secs in points
+    ]
+    expected: dict[tuple[str, str], tuple[int, int]] = {}
+    for az, itype, cents, secs in points:
+        if (az, itype) not in expected or secs > expected[(az, itype)][1]:
+            expected[(az, itype)] = (cents, secs)
+    for order in (items, list(reversed(items)), sorted(items, key=lambda i: i["SpotPrice"])):
+        latest = normalize_history(order).latest
+        assert {k: (round(v.price * 1e6), v.timestamp) for k, v in latest.items()} == {
+            k: (c, base + timedelta(seconds=s)) for k, (c, s) in expected.items()
+        }

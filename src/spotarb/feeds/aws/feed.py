@@ -13,6 +13,7 @@ pricing feed (region-level Linux prices) with specs from the Spot Advisor's
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from spotarb.feeds.base import (
     RegionError,
     _ignore_progress,
 )
-from spotarb.http import OutboundClients, redact_url
+from spotarb.http import OutboundClients
 from spotarb.models import FIELD_NAMES, SpotPrice, utcnow
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,15 @@ def _client_error_message(exc: BaseException) -> str:
     name = type(exc).__name__
     if name in {"ReadTimeoutError", "ConnectTimeoutError"}:
         return f"timed out ({name})"
-    return f"{name}: {redact_url(str(exc))[:200]}"
+    return f"{name}: {_scrub(str(exc))[:200]}"
+
+
+_USERINFO: Final = re.compile(r"(\w+://[^/@\s:]+):[^/@\s]+@")
+
+
+def _scrub(text: str) -> str:
+    """Hide passwords of any URL inside an error message (``user:***@host``)."""
+    return _USERINFO.sub(r"\1:***@", text)
 
 
 @dataclass(slots=True)
