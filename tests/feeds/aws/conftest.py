@@ -26,6 +26,7 @@ from pytest_httpserver import HTTPServer
 from spotarb.config import Settings, load_settings
 from spotarb.feeds.aws import AwsFeed
 from spotarb.feeds.aws.advisor import AdvisorCache
+from spotarb.feeds.aws.pricing import OnDemandCache
 from spotarb.feeds.aws.specs import SpecCache
 from spotarb.http import OutboundClients
 
@@ -311,4 +312,5 @@ def make_feed(settings: Settings, **kwargs: Any) -> AwsFeed:
     feed = AwsFeed.from_settings(settings, OutboundClients(settings, sleep=lambda s: None))
     feed.spec_cache = kwargs.get("spec_cache") or SpecCache()
     feed.advisor_cache = kwargs.get("advisor_cache") or AdvisorCache()
+    feed.on_demand_cache = kwargs.get("on_demand_cache") or OnDemandCache()
     return feed

@@ -30,6 +30,12 @@ from spotarb.feeds.aws.advisor import (
     AdvisorData,
     on_demand_from_savings,
 )
+from spotarb.feeds.aws.pricing import (
+    DEFAULT_ON_DEMAND_CACHE,
+    PRICING_REGION,
+    OnDemandCache,
+    on_demand_prices,
+)
 from spotarb.feeds.aws.public_feed import fetch_public_feed, parse_public_feed
 from spotarb.feeds.aws.specs import DEFAULT_SPEC_CACHE, InstanceSpec, SpecCache
 from spotarb.feeds.base import (
@@ -100,6 +106,8 @@ class _RegionRun:
     malformed: int = 0
     other_products: int = 0
     no_specs: set[str] = field(default_factory=set)
+    pricing_error: str = ""
+    list_prices: int = 0
 
 
 class AwsFeed(Feed):
@@ -116,6 +124,7 @@ class AwsFeed(Feed):
         credential_note: str,
         spec_cache: SpecCache | None = None,
         advisor_cache: AdvisorCache | None = None,
+        on_demand_cache: OnDemandCache | None = None,
     ) -> None:
         self.settings = settings
         self.clients = clients
@@ -123,6 +132,13 @@ class AwsFeed(Feed):
         self.credential_note = credential_note
         self.spec_cache = spec_cache or DEFAULT_SPEC_CACHE
         self.advisor_cache = advisor_cache or DEFAULT_ADVISOR_CACHE
+        self.on_demand_cache = on_demand_cache or DEFAULT_ON_DEMAND_CACHE
+
+    @property
+    def uses_price_list(self) -> bool:
+        """The Price List API is used against real AWS, or when its endpoint is set."""
+        s = self.settings
+        return bool(s.aws_pricing_endpoint_url) or not s.aws_endpoint_url
 
     @classmethod
     def from_settings(cls, settings: Settings, clients: OutboundClients) -> AwsFeed:
@@ -181,6 +197,15 @@ class AwsFeed(Feed):
         kwargs = self.clients.boto3_client_kwargs("aws")
         return {r: session.client("ec2", region_name=r, **kwargs) for r in regions}
 
+    def _pricing_client(self) -> Any:
+        import boto3
+
+        kwargs = self.clients.boto3_client_kwargs("aws")
+        kwargs.pop("endpoint_url", None)
+        if self.settings.aws_pricing_endpoint_url:
+            kwargs["endpoint_url"] = self.settings.aws_pricing_endpoint_url
+        return boto3.Session().client("pricing", region_name=PRICING_REGION, **kwargs)
+
     def _proxy_or(self, exc: BaseException) -> None:
         mapped = self.clients.proxy_error("aws", exc)
         if mapped is not None:
@@ -202,17 +227,26 @@ class AwsFeed(Feed):
         regions = self._regions()
         advisor = self._advisor(result, progress)
         boto_clients = self._boto3_clients(regions)
+        pricing = self._pricing_client() if self.uses_price_list else None
         collected_at = utcnow()
         workers = max(1, min(MAX_REGION_WORKERS, len(regions)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws-region") as pool:
             futures = [
                 pool.submit(
-                    self._collect_region, r, boto_clients[r], since, collected_at, advisor, progress
+                    self._collect_region,
+                    r,
+                    boto_clients[r],
+                    pricing,
+                    since,
+                    collected_at,
+                    advisor,
+                    progress,
                 )
                 for r in regions
             ]
             runs = [f.result() for f in futures]  # re-raises ProxyUnavailableError
         no_specs: set[str] = set()
+        pricing_errors = [f"{r.region}: {r.pricing_error}" for r in runs if r.pricing_error]
         for run in runs:
             result.prices.extend(run.prices)
             result.history.extend(run.history)
@@ -230,8 +264,17 @@ class AwsFeed(Feed):
             "rows": len(result.prices),
             "history_rows": len(result.history),
             "types_without_specs": len(no_specs),
+            "rows_with_list_on_demand": sum(r.list_prices for r in runs),
+            "pricing_errors": len(pricing_errors),
         }
         self._report_no_specs(no_specs, progress)
+        if pricing_errors:
+            message = (
+                f"on-demand from the Spot Advisor estimate in {len(pricing_errors)} region(s); "
+                f"Price List API failed: {pricing_errors[0]}"
+            )
+            logger.warning("aws: %s", message)
+            progress(ProgressEvent(self.name, "pricing", "info", message=message))
         return result
 
     def _report_no_specs(self, no_specs: set[str], progress: ProgressCallback) -> None:
@@ -249,6 +292,7 @@ class AwsFeed(Feed):
         self,
         region: str,
         client: Any,
+        pricing: Any,
         since: datetime | None,
         collected_at: datetime,
         advisor: AdvisorData | None,
@@ -265,6 +309,7 @@ class AwsFeed(Feed):
             run.malformed, run.other_products = norm.malformed, norm.other_products
             needed = {key[1] for key in norm.latest} | {p.instance_type for p in norm.points}
             specs = self._specs(client, region, needed)
+            list_prices = self._list_prices(pricing, region, run) if pricing is not None else {}
         except FeedError as exc:
             run.error = str(exc)
         except Exception as exc:
@@ -272,11 +317,18 @@ class AwsFeed(Feed):
             run.error = _client_error_message(exc)
         else:
             run.prices = rows_from_points(
-                region, norm.latest.values(), specs, advisor, collected_at, run.no_specs
+                region,
+                norm.latest.values(),
+                specs,
+                advisor,
+                collected_at,
+                run.no_specs,
+                list_prices,
             )
             run.history = rows_from_points(
-                region, norm.points, specs, advisor, collected_at, run.no_specs
+                region, norm.points, specs, advisor, collected_at, run.no_specs, list_prices
             )
+            run.list_prices = sum(1 for r in run.prices if r.instance_type in list_prices)
             if norm.malformed:
                 run.error = (
                     f"{norm.malformed} malformed DescribeSpotPriceHistory item(s) skipped; "
@@ -288,6 +340,18 @@ class AwsFeed(Feed):
         else:
             progress(ProgressEvent(self.name, region, "done", len(run.prices)))
         return run
+
+    def _list_prices(self, pricing: Any, region: str, run: _RegionRun) -> dict[str, float]:
+        """On-demand list prices; a failure falls back to the advisor estimate (noted)."""
+        scope = f"{self.settings.aws_pricing_endpoint_url or 'aws'}|{region}"
+        try:
+            return self.on_demand_cache.get(scope, lambda: on_demand_prices(pricing, region))
+        except FeedError as exc:
+            run.pricing_error = str(exc)
+        except Exception as exc:
+            self._proxy_or(exc)
+            run.pricing_error = _client_error_message(exc)
+        return {}
 
     def _specs(self, client: Any, region: str, types: set[str]) -> dict[str, InstanceSpec]:
         scope = f"{self.settings.aws_endpoint_url or 'aws'}|{region}"
@@ -366,6 +430,7 @@ def rows_from_points(
     advisor: AdvisorData | None,
     collected_at: datetime,
     no_specs: set[str],
+    list_prices: Mapping[str, float] | None = None,
 ) -> list[SpotPrice]:
     """Change points → validated rows, specs and advisor data joined.
 
@@ -373,7 +438,11 @@ def rows_from_points(
     points of the same key copy it and set only price, on-demand estimate and
     ``observed_at``, which :mod:`.ec2` has already validated (finite positive
     price, UTC timestamp). That keeps a 100k-point backfill well under a second.
+
+    On-demand: the Price List price of the type when ``list_prices`` has it, else
+    the Spot Advisor estimate.
     """
+    list_prices = list_prices or {}
     templates: dict[tuple[str, str], tuple[SpotPrice, list[tuple[str, Any]]]] = {}
     rows: list[SpotPrice] = []
     for point in points:
@@ -393,6 +462,7 @@ def rows_from_points(
                 source=SOURCE_API,
                 observed_at=point.timestamp,
                 collected_at=collected_at,
+                on_demand=list_prices.get(point.instance_type),
             )
             templates[key] = (row, [(name, getattr(row, name)) for name in FIELD_NAMES])
         else:
@@ -402,7 +472,9 @@ def rows_from_points(
                 setattr(row, name, value)
             row.price_per_hour = point.price
             row.observed_at = point.timestamp
-            if template.on_demand_price_per_hour is not None:
+            if point.instance_type in list_prices:
+                pass  # a list price does not move with the spot price
+            elif template.on_demand_price_per_hour is not None:
                 ratio = template.on_demand_price_per_hour / template.price_per_hour
                 row.on_demand_price_per_hour = point.price * ratio
         rows.append(row)
@@ -419,6 +491,7 @@ def _build_row(
     source: str,
     observed_at: datetime,
     collected_at: datetime,
+    on_demand: float | None = None,
 ) -> SpotPrice:
     entry = advisor.entry(region, spec.instance_type) if advisor else None
     rate = entry.interruption_rate if entry else None
@@ -435,8 +508,10 @@ def _build_row(
         arch=spec.arch,
         network_bandwidth_gbps=spec.network_bandwidth_gbps,
         price_per_hour=price,
-        on_demand_price_per_hour=on_demand_from_savings(
-            price, entry.savings_pct if entry else None
+        on_demand_price_per_hour=(
+            on_demand
+            if on_demand is not None
+            else on_demand_from_savings(price, entry.savings_pct if entry else None)
         ),
         interruption_rate=rate,
         interruption_source=INTERRUPTION_SOURCE if rate is not None else None,
