@@ -80,15 +80,31 @@ def test_collect_with_credentials(
         (NOW - timedelta(days=2), 0.2104),
     ]
 
-    # Second run: us-west-2 is throttled; its stored row stays, us-east-1 is updated.
+    # Second run: us-west-2 throttled, eu-west-1 times out, ap-south-1 sends a malformed
+    # newest point. Their stored rows stay; us-east-1 is updated.
+    monkeypatch.setenv("SPOTARB_AWS_REGIONS", "us-east-1,us-west-2,eu-west-1,ap-south-1")
+    seed.add("eu-west-1", "eu-west-1a", "m5.large", "0.060000", NOW - timedelta(hours=1))
+    seed.add("ap-south-1", "ap-south-1a", "m5.large", "0.070000", NOW - timedelta(hours=1))
+    [outcome] = collect()
+    assert outcome["status"] == "ok" and outcome["inserted"] == 2
     seed.errors["us-west-2"] = ("RequestLimitExceeded", "Request limit exceeded.")
+    seed.sleep["eu-west-1"] = 1.5
+    seed.add("ap-south-1", "ap-south-1a", "m5.large", "free", NOW - timedelta(minutes=1))
     seed.add("us-east-1", "us-east-1a", "p4d.24xlarge", "8.500000", NOW - timedelta(minutes=5))
+    monkeypatch.setenv("SPOTARB_READ_TIMEOUT", "0.5")
     [outcome] = collect()
     assert outcome["status"] == "partial"
-    assert any("us-west-2: RequestLimitExceeded" in e for e in outcome["regionErrors"])  # type: ignore[attr-defined]
+    errors = "\n".join(outcome["regionErrors"])  # type: ignore[arg-type]
+    assert "us-west-2: RequestLimitExceeded" in errors
+    assert "eu-west-1: timed out" in errors
+    assert "ap-south-1: 1 malformed" in errors and "'free'" in errors
     after = {(r.region, r.instance_type): r.price_per_hour for r in store.current_prices()}
     assert after[("us-east-1", "p4d.24xlarge")] == 8.5
     assert after[("us-west-2", "m5.large")] == 0.05
+    assert after[("eu-west-1", "m5.large")] == 0.06
+    assert after[("ap-south-1", "m5.large")] == 0.07
+    runs = store.runs("aws")
+    assert [r.status for r in runs[:3]] == ["partial", "ok", "ok"]
     store.close()
 
 

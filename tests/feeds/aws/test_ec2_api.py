@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -250,3 +251,19 @@ def test_advisor_down_keeps_prices(moto_url: str, httpserver: HTTPServer, seed: 
     assert [e.region for e in result.errors] == ["spot-advisor"]
     assert "HTTP 500" in result.errors[0].message
     assert result.regions_ok == ["us-east-1"]
+
+
+def test_regions_run_in_parallel(
+    moto_url: str, public_endpoints: HTTPServer, seed: SpotSeed
+) -> None:
+    regions = ["us-east-1", "us-west-2", "eu-west-1"]
+    for region in regions:
+        seed.add(region, f"{region}a", "m5.large", "0.040000", ago(hours=1))
+        seed.sleep[region] = 1.0
+    settings = feed_settings(public_endpoints, moto_url, aws_regions=",".join(regions))
+    feed = make_feed(settings)
+    started = time.perf_counter()
+    result = feed.collect()
+    elapsed = time.perf_counter() - started
+    assert sorted(result.regions_ok) == sorted(regions)
+    assert elapsed < 2.5  # one after another would take at least 3 s

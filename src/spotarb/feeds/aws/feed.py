@@ -155,9 +155,14 @@ class AwsFeed(Feed):
             where = (
                 f" at {self.settings.aws_endpoint_url}" if self.settings.aws_endpoint_url else ""
             )
+            on_demand = (
+                "on-demand from the Price List API"
+                if self.uses_price_list
+                else "on-demand estimated from the Spot Advisor"
+            )
             return (
                 f"AWS EC2 API{where} (per-AZ spot prices, {self.credential_note}; regions: "
-                f"{regions}) + Spot Advisor"
+                f"{regions}) + Spot Advisor; {on_demand}"
             )
         return (
             f"AWS credential-free mode: public spot feed (region-level prices) + Spot Advisor "
