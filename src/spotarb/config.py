@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     azure_prices_url: str = "https://prices.azure.com/api/retail/prices"
     azure_management_url: str = "https://management.azure.com"
     azure_subscription_id: str | None = None
+    #: Try azure-identity's DefaultAzureCredential (specs from Resource SKUs, eviction
+    #: rates). False: prices and size-name specs only, no credential probing at all.
+    azure_use_credentials: bool = True
 
     # --- GCP ---------------------------------------------------------------------
     gcp_api_key: SecretStr | None = None
