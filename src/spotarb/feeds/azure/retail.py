@@ -126,12 +126,20 @@ class Selection:
     malformed: list[str] = field(default_factory=list)
 
 
+_DATES: dict[str, datetime] = {}
+
+
 def _parse_date(value: object) -> datetime:
+    """ISO 8601 → aware datetime; memoized (a catalogue repeats a few hundred dates)."""
     if not isinstance(value, str):
-        raise ValueError("effectiveStartDate is not a string")
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        raise ValueError(f"date {value!r} is not a string")
+    parsed = _DATES.get(value)
+    if parsed is None:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        if len(_DATES) < 10_000:
+            _DATES[value] = parsed
     return parsed
 
 

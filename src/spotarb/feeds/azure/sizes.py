@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from spotarb.gpus import gpu_from_azure_size
@@ -230,6 +231,7 @@ EXPLICIT: Final[dict[str, tuple[float, float, int, float | None]]] = _explicit_t
 _CONSTRAINT: Final = re.compile(r"^([A-Z]+\d+)-(\d+)")
 
 
+@lru_cache(maxsize=4096)
 def spec_from_name(size_name: str) -> SizeSpec | None:
     """The spec an Azure size name implies, or None when it cannot be derived for sure."""
     if not size_name.startswith("Standard_"):
