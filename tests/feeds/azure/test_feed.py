@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +294,22 @@ def test_from_settings_and_registry(env: Env) -> None:
     assert isinstance(default, AzureFeed)
     assert len(default.regions) > 50 and "eastus" in default.regions
     assert type(default.credential).__name__ == "DefaultAzureCredential"
+
+
+def test_the_real_recorded_items_through_the_whole_feed(env: Env, shared_dir: Path) -> None:
+    sample = "samples/azure/azureretailpricesapi_vm_southcentralus_2021-03_items_trimmed.json"
+    env.fake.page_size = 10
+    env.fake.retail = {"southcentralus": json.loads((shared_dir / sample).read_text())}
+    settings = env.settings(azure_regions=["southcentralus"])
+    result = AzureFeed(settings, env.clients(settings)).collect()
+    assert result.errors == [] and result.counts["pages"] == 8
+    rows = {r.instance_type: r for r in result.prices}
+    assert len(rows) == 7  # every spot size of the sample has derivable specs
+    d2 = rows["Standard_D2s_v3"]
+    assert (d2.region, d2.price_per_hour) == ("southcentralus", 0.032538)
+    assert (d2.vcpu, d2.memory_gb) == (2, 8)
+    nd40 = rows["Standard_ND40rs_v2"]
+    assert (nd40.price_per_hour, nd40.on_demand_price_per_hour) == (2.6438, 26.438)
+    assert (nd40.gpu_count, nd40.gpu_type, nd40.gpu_memory_gb) == (8, "nvidia-v100", 32)
+    assert rows["Standard_E64_v4"].savings_pct is not None
+    assert round(rows["Standard_E64_v4"].savings_pct or 0, 1) == 89.7

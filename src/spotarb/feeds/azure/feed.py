@@ -120,12 +120,19 @@ class AzureFeed(Feed):
     def _token(self) -> str | None:
         if self.credential is None:
             return None
+        # DefaultAzureCredential logs a multi-line WARNING per credential it tried; on a
+        # machine without Azure credentials that is expected, so say it once, at INFO.
+        identity_logger = logging.getLogger("azure.identity")
+        level = identity_logger.level
+        identity_logger.setLevel(logging.ERROR)
         try:
             token = self.credential.get_token(TOKEN_SCOPE)
         except Exception as exc:  # azure-identity raises its own error types
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             logger.info("no Azure credentials (%s); prices and size-name specs only", first)
             return None
+        finally:
+            identity_logger.setLevel(level)
         value = getattr(token, "token", None)
         return value if isinstance(value, str) and value else None
 
