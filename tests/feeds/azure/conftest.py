@@ -284,6 +284,7 @@ class Env:
             "azure_subscription_id": SUBSCRIPTION,
             "max_retries": 2,
             "backoff_base": 0.01,
+            "azure_concurrency": 1,  # request order is asserted; one test runs in parallel
         }
         base.update(overrides)
         return load_settings(**base)

@@ -313,3 +313,39 @@ def test_the_real_recorded_items_through_the_whole_feed(env: Env, shared_dir: Pa
     assert (nd40.gpu_count, nd40.gpu_type, nd40.gpu_memory_gb) == (8, "nvidia-v100", 32)
     assert rows["Standard_E64_v4"].savings_pct is not None
     assert round(rows["Standard_E64_v4"].savings_pct or 0, 1) == 89.7
+
+
+def test_regions_walked_in_parallel_give_the_same_result_in_region_order(env: Env) -> None:
+    regions = ["eastus", "westeurope", "northeurope", "japaneast", "brazilsouth", "atlantis"]
+    env.fake.retail = {
+        region: [
+            item("Standard_D2s_v3", "D2s v3 Spot", 0.03 + n / 1000, region=region),
+            item("Standard_D4s_v3", "D4s v3 Spot", 0.06 + n / 1000, region=region),
+            item("Standard_D8s_v3", "D8s v3 Spot", 0.12 + n / 1000, region=region),
+        ]
+        for n, region in enumerate(regions[:-1])
+    }
+    env.fake.retail_broken[("japaneast", 1)] = 503
+    events: list[ProgressEvent] = []
+    serial_settings = env.settings(azure_regions=regions)
+    serial = AzureFeed(serial_settings, env.clients(serial_settings)).collect()
+    parallel_settings = env.settings(azure_regions=regions, azure_concurrency=4)
+    parallel = AzureFeed(parallel_settings, env.clients(parallel_settings)).collect(
+        progress=events.append
+    )
+    assert [r.to_dict() | {"collected_at": 0} for r in parallel.prices] == [
+        r.to_dict() | {"collected_at": 0} for r in serial.prices
+    ]
+    assert parallel.regions_ok == ["eastus", "westeurope", "northeurope", "brazilsouth"]
+    assert [e.region for e in parallel.errors] == ["japaneast"]
+    assert parallel.counts == serial.counts
+    assert parallel.counts["regions_empty"] == 1 and parallel.counts["regions_failed"] == 1
+    done = [(e.region, e.status) for e in events if e.status != "start"]
+    assert done == [
+        ("eastus", "done"),
+        ("westeurope", "done"),
+        ("northeurope", "done"),
+        ("japaneast", "error"),
+        ("brazilsouth", "done"),
+        ("atlantis", "info"),
+    ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Final, Protocol
 
@@ -86,6 +88,18 @@ def resolve_spec(size_name: str, sku: SkuSpec | None) -> SizeSpec | None:
         gpu_memory_gb=gpu_memory,
         arch=arch,
     )
+
+
+@dataclass(slots=True)
+class RegionOutcome:
+    """What one region's walk produced; merged into the run in region order."""
+
+    region: str
+    status: str = "done"  # "done", "error" or "empty"
+    rows: list[SpotPrice] = field(default_factory=list)
+    errors: list[RegionError] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    unknown_sizes: set[str] = field(default_factory=set)
 
 
 class AzureFeed(Feed):
@@ -168,32 +182,34 @@ class AzureFeed(Feed):
                         logger.info(
                             "SPOTARB_AZURE_SUBSCRIPTION_ID is not set: specs from size names"
                         )
-                unknown_sizes: set[str] = set()
-                empty: list[str] = []
-                for region in self.regions:
-                    progress(ProgressEvent(self.name, region, "start"))
-                    rows = self._collect_region(
-                        region,
-                        prices_client,
-                        mgmt if subscription else None,
-                        evictions,
-                        now,
-                        result,
-                        counts,
-                        unknown_sizes,
-                        empty,
-                    )
-                    if rows is None:
-                        progress(
-                            ProgressEvent(self.name, region, "error", 0, result.errors[-1].message)
+                region_mgmt = mgmt if subscription else None
+                workers = max(1, min(self.settings.azure_concurrency, len(self.regions)))
+                with ThreadPoolExecutor(workers, thread_name_prefix="azure-region") as pool:
+                    futures = []
+                    for region in self.regions:
+                        progress(ProgressEvent(self.name, region, "start"))
+                        futures.append(
+                            pool.submit(
+                                self._collect_region,
+                                region,
+                                prices_client,
+                                region_mgmt,
+                                evictions,
+                                now,
+                            )
                         )
-                    elif region in empty:
-                        progress(ProgressEvent(self.name, region, "info", 0, "no items returned"))
-                    else:
-                        progress(ProgressEvent(self.name, region, "done", rows))
+                    try:
+                        outcomes = [
+                            self._merge(f.result(), result, counts, progress) for f in futures
+                        ]
+                    except BaseException:
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
             finally:
                 if mgmt is not None:
                     mgmt.close()
+        empty = [o.region for o in outcomes if o.status == "empty"]
+        unknown_sizes = set().union(*(o.unknown_sizes for o in outcomes))
         if empty:
             logger.warning(
                 "azure: %d region(s) returned no items: %s", len(empty), ", ".join(empty)
@@ -211,6 +227,28 @@ class AzureFeed(Feed):
         result.counts = dict(counts)
         return result
 
+    def _merge(
+        self,
+        outcome: RegionOutcome,
+        result: FeedResult,
+        counts: Counter[str],
+        progress: ProgressCallback,
+    ) -> RegionOutcome:
+        """Fold one region's outcome into the run (in region order) and report progress."""
+        result.prices.extend(outcome.rows)
+        result.errors.extend(outcome.errors)
+        counts.update(outcome.counts)
+        region = outcome.region
+        if outcome.status == "error":
+            counts["regions_failed"] += 1
+            progress(ProgressEvent(self.name, region, "error", 0, outcome.errors[0].message))
+        elif outcome.status == "empty":
+            progress(ProgressEvent(self.name, region, "info", 0, "no items returned"))
+        else:
+            result.regions_ok.append(region)
+            progress(ProgressEvent(self.name, region, "done", len(outcome.rows)))
+        return outcome
+
     def _collect_region(
         self,
         region: str,
@@ -218,37 +256,33 @@ class AzureFeed(Feed):
         mgmt: httpx.Client | None,
         evictions: dict[tuple[str, str], float],
         now: datetime,
-        result: FeedResult,
-        counts: Counter[str],
-        unknown_sizes: set[str],
-        empty: list[str],
-    ) -> int | None:
-        """One region into ``result``; the number of rows, or None when the region failed."""
+    ) -> RegionOutcome:
+        """One region: walk, select, specs, rows. Runs in a worker thread."""
+        out = RegionOutcome(region)
         try:
             walk = walk_region(prices_client, self.settings.azure_prices_url, region)
         except ProxyUnavailableError:
             raise
         except FeedError as exc:
-            result.errors.append(RegionError(region, str(exc)))
-            counts["regions_failed"] += 1
-            return None
-        counts["pages"] += walk.pages
-        counts["items"] += len(walk.items)
-        counts["skip_fallbacks"] += walk.skip_fallbacks
+            out.errors.append(RegionError(region, str(exc)))
+            out.status = "error"
+            return out
+        out.counts["pages"] += walk.pages
+        out.counts["items"] += len(walk.items)
+        out.counts["skip_fallbacks"] += walk.skip_fallbacks
         if not walk.items:
-            empty.append(region)
-            return 0
+            out.status = "empty"
+            return out
         selection = select_items(walk.items, region=region, now=now)
         for reason, n in selection.skipped.items():
-            counts[f"skipped_{reason}"] += n
+            out.counts[f"skipped_{reason}"] += n
         if selection.malformed:
             shown = "; ".join(selection.malformed[:3])
-            more = (
-                f" (+{len(selection.malformed) - 3} more)" if len(selection.malformed) > 3 else ""
-            )
+            extra = len(selection.malformed) - 3
+            more = f" (+{extra} more)" if extra > 0 else ""
             message = f"{len(selection.malformed)} malformed item(s) skipped: {shown}{more}"
             logger.warning("azure %s: %s", region, message)
-            result.errors.append(RegionError(region, message))
+            out.errors.append(RegionError(region, message))
         skus: dict[str, SkuSpec] = {}
         if mgmt is not None and self.settings.azure_subscription_id:
             try:
@@ -261,11 +295,11 @@ class AzureFeed(Feed):
             except ProxyUnavailableError:
                 raise
             except FeedError as exc:
-                result.errors.append(RegionError(region, f"resource SKUs: {exc}"))
-        rows = self._rows(region, selection, skus, evictions, now, counts, unknown_sizes)
-        result.prices.extend(rows)
-        result.regions_ok.append(region)
-        return len(rows)
+                out.errors.append(RegionError(region, f"resource SKUs: {exc}"))
+        out.rows = self._rows(
+            region, selection, skus, evictions, now, out.counts, out.unknown_sizes
+        )
+        return out
 
     def _rows(
         self,
