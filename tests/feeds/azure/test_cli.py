@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from spotarb.cli import app
 from spotarb.store import open_store
 from tests.feeds.azure.conftest import SUBSCRIPTION, TOKEN, FakeAzure, item, sku
+from tests.proxy_server import ProxyProcess
 
 runner = CliRunner()
 
@@ -121,3 +122,17 @@ def test_collect_with_credentials_adds_sku_specs_and_eviction_rates(
     store = open_store(cli_env["db"])
     [d2_now] = [p for p in store.current_prices() if p.instance_type == "Standard_D2s_v3"]
     assert d2_now.price_per_hour == 0.03
+
+
+def test_collect_goes_through_the_audit_proxy(
+    cli_env: dict[str, str],
+    fake_azure: FakeAzure,
+    proxy: ProxyProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SPOTARB_AZURE_PROXY_URL", proxy.url)
+    [outcome] = collect(cli_env["db"])
+    assert (outcome["status"], outcome["inserted"]) == ("ok", 3)
+    port = fake_azure.server.port
+    log = proxy.wait_for_log(f"GET localhost:{port}/api/retail/prices")
+    assert log.count(f"GET localhost:{port}/api/retail/prices") >= 2  # both regions

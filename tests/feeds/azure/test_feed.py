@@ -349,3 +349,18 @@ def test_regions_walked_in_parallel_give_the_same_result_in_region_order(env: En
         ("brazilsouth", "done"),
         ("atlantis", "info"),
     ]
+
+
+def test_a_page_that_is_not_json_fails_that_region_with_a_clear_error(env: Env) -> None:
+    from werkzeug import Response
+
+    env.fake.retail = {"eastus": eastus_items(), "westeurope": westeurope_items()}
+    env.fake.retail_faults[("westeurope", 1)] = [
+        Response("<html>gateway</html>", status=200, mimetype="text/html")
+    ]
+    settings = env.settings()
+    result = AzureFeed(settings, env.clients(settings)).collect()
+    assert result.regions_ok == ["eastus"]
+    [error] = result.errors
+    assert error.region == "westeurope"
+    assert "retail prices westeurope page 2: response is not valid JSON" in error.message
