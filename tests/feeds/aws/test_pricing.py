@@ -14,6 +14,7 @@ from werkzeug import Request, Response
 from spotarb.feeds.aws.pricing import parse_price_list_item
 from spotarb.feeds.base import ProgressEvent
 from tests.feeds.aws.conftest import SpotSeed, feed_settings, make_feed
+from tests.proxy_server import ProxyProcess
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -151,3 +152,21 @@ def test_real_get_products_sample(shared_dir: Path) -> None:
     if not path.exists():
         pytest.skip("no sample")
     assert parse_price_list_item(path.read_text()) == ("m5.large", 0.096)
+
+
+def test_price_list_goes_through_the_proxy(
+    proxy: ProxyProcess, moto_url: str, public_endpoints: HTTPServer, seed: SpotSeed
+) -> None:
+    api = PriceListApi([[product("m5.large", "0.0960000000")]])
+    public_endpoints.expect_request("/pricing/", method="POST").respond_with_handler(api)
+    seed.add("us-east-1", "us-east-1a", "m5.large", "0.040000", NOW - timedelta(hours=1))
+    settings = feed_settings(
+        public_endpoints,
+        moto_url,
+        aws_regions="us-east-1",
+        aws_pricing_endpoint_url=public_endpoints.url_for("/pricing/"),
+        aws_proxy_url=proxy.url,
+    )
+    [row] = make_feed(settings).collect().prices
+    assert row.on_demand_price_per_hour == 0.096
+    proxy.wait_for_log(f"POST localhost:{public_endpoints.port}/pricing/ - 200")

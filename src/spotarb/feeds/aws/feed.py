@@ -315,6 +315,8 @@ class AwsFeed(Feed):
             needed = {key[1] for key in norm.latest} | {p.instance_type for p in norm.points}
             specs = self._specs(client, region, needed)
             list_prices = self._list_prices(pricing, region, run) if pricing is not None else {}
+        except ProxyUnavailableError:
+            raise  # fail closed: the whole run stops, nothing goes around the proxy
         except FeedError as exc:
             run.error = str(exc)
         except Exception as exc:
