@@ -48,6 +48,8 @@ class SpotSeed:
     errors: dict[str, tuple[str, str]] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     instance_type_calls: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -57,6 +59,7 @@ class SpotSeed:
         self.calls.clear()
         self.page_size = 1000
         self.instance_type_calls = 0
+        self.in_flight = self.max_in_flight = 0
 
     def add(
         self,
@@ -118,7 +121,12 @@ def _fake_spot_history(self: SpotInstances) -> ActionResult:
             }
         )
     if region in SEED.sleep:
+        with SEED.lock:
+            SEED.in_flight += 1
+            SEED.max_in_flight = max(SEED.max_in_flight, SEED.in_flight)
         time.sleep(SEED.sleep[region])
+        with SEED.lock:
+            SEED.in_flight -= 1
     if region in SEED.errors:
         raise EC2ClientError(*SEED.errors[region])
     rows = [
@@ -168,7 +176,19 @@ def moto_url() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    url = f"http://{host}:{port}"
+    # Pay moto's first-call cost (~3 s) here, not inside a test with a short read timeout.
+    import boto3
+
+    warm = boto3.client(
+        "ec2",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    warm.describe_instance_types(InstanceTypes=["m5.large"])
+    yield url
     server.stop()
     patch.undo()
 

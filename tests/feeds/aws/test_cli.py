@@ -88,10 +88,10 @@ def test_collect_with_credentials(
     [outcome] = collect()
     assert outcome["status"] == "ok" and outcome["inserted"] == 2
     seed.errors["us-west-2"] = ("RequestLimitExceeded", "Request limit exceeded.")
-    seed.sleep["eu-west-1"] = 1.5
+    seed.sleep["eu-west-1"] = 3.0
     seed.add("ap-south-1", "ap-south-1a", "m5.large", "free", NOW - timedelta(minutes=1))
     seed.add("us-east-1", "us-east-1a", "p4d.24xlarge", "8.500000", NOW - timedelta(minutes=5))
-    monkeypatch.setenv("SPOTARB_READ_TIMEOUT", "0.5")
+    monkeypatch.setenv("SPOTARB_READ_TIMEOUT", "1.5")
     [outcome] = collect()
     assert outcome["status"] == "partial"
     errors = "\n".join(outcome["regionErrors"])  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -178,13 +177,13 @@ def test_region_faults_are_reported_and_other_regions_kept(
     seed.add("ap-south-1", "ap-south-1a", "m5.large", "0.070000", ago(hours=1))
     seed.errors["us-west-2"] = ("RequestLimitExceeded", "Request limit exceeded.")
     seed.errors["eu-west-1"] = ("AuthFailure", "AWS was not able to validate the credentials.")
-    seed.sleep["ap-south-1"] = 1.5
+    seed.sleep["ap-south-1"] = 3.0
     settings = feed_settings(
         public_endpoints,
         moto_url,
         aws_regions="us-east-1,us-west-2,eu-west-1,ap-south-1",
         max_retries=1,
-        read_timeout=0.5,
+        read_timeout=1.2,
     )
     result = make_feed(settings).collect()
 
@@ -259,11 +258,8 @@ def test_regions_run_in_parallel(
     regions = ["us-east-1", "us-west-2", "eu-west-1"]
     for region in regions:
         seed.add(region, f"{region}a", "m5.large", "0.040000", ago(hours=1))
-        seed.sleep[region] = 1.0
+        seed.sleep[region] = 0.5
     settings = feed_settings(public_endpoints, moto_url, aws_regions=",".join(regions))
-    feed = make_feed(settings)
-    started = time.perf_counter()
-    result = feed.collect()
-    elapsed = time.perf_counter() - started
+    result = make_feed(settings).collect()
     assert sorted(result.regions_ok) == sorted(regions)
-    assert elapsed < 2.5  # one after another would take at least 3 s
+    assert seed.max_in_flight >= 2  # regions were asked at the same time
