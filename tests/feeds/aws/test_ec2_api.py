@@ -263,3 +263,19 @@ def test_regions_run_in_parallel(
     result = make_feed(settings).collect()
     assert sorted(result.regions_ok) == sorted(regions)
     assert seed.max_in_flight >= 2  # regions were asked at the same time
+
+
+def test_credentials_rejected_everywhere_fall_back_to_public_feed(
+    moto_url: str, public_endpoints: HTTPServer, seed: SpotSeed
+) -> None:
+    for region in ("us-east-1", "af-south-1"):
+        seed.errors[region] = ("AuthFailure", "AWS was not able to validate the credentials.")
+    settings = feed_settings(public_endpoints, moto_url, aws_regions="us-east-1,af-south-1")
+    result = make_feed(settings).collect()
+    assert len(seed.calls) == 2
+    assert result.prices and {r.source for r in result.prices} == {"aws-public-spot-feed"}
+    assert {r.region for r in result.prices} == {"us-east-1", "af-south-1"}
+    assert all(r.availability_zone == "" for r in result.prices)
+    [error] = result.errors
+    assert error.region == "ec2-api" and "AuthFailure" in error.message
+    assert "public spot feed" in error.message

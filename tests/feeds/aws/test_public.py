@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,15 @@ def test_real_public_feed_sample(shared_dir: Path) -> None:
     assert prices["m5.large"] == 0.023 and prices["t3.nano"] == 0.0009
     assert {p.region for p in parsed.prices} == {"af-south-1"}
     assert len(prices) == 9 and parsed.malformed == 0
+
+
+def test_last_modified_is_observed_at(httpserver: HTTPServer) -> None:
+    from tests.feeds.aws.conftest import advisor_payload, spot_feed_payload
+
+    httpserver.expect_request(ADVISOR_PATH).respond_with_json(advisor_payload())
+    httpserver.expect_request("/spot.json").respond_with_json(
+        spot_feed_payload(), headers={"Last-Modified": "Sat, 28 Nov 2026 20:15:00 GMT"}
+    )
+    result = make_feed(feed_settings(httpserver)).collect()
+    assert {r.observed_at for r in result.prices} == {datetime(2026, 11, 28, 20, 15, tzinfo=UTC)}
+    assert all(r.collected_at > r.observed_at for r in result.prices)

@@ -74,6 +74,23 @@ def detect_credentials() -> tuple[bool, str]:
     return True, f"credentials from {method}"
 
 
+#: Error codes that mean "these credentials are not accepted", not a regional outage.
+_AUTH_CODES: Final = (
+    "AuthFailure",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+)
+#: FeedResult.errors entries that are not regions.
+_SUB_SOURCES: Final = frozenset({"spot-advisor", "specs", "pricing"})
+
+
+def _is_auth_error(message: str) -> bool:
+    return any(code in message for code in _AUTH_CODES)
+
+
 def _client_error_message(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -176,9 +193,34 @@ class AwsFeed(Feed):
         since: datetime | None = None,
         progress: ProgressCallback = _ignore_progress,
     ) -> FeedResult:
-        if self.credentialed:
-            return self._collect_api(since, progress)
-        return self._collect_public(since, progress)
+        if not self.credentialed:
+            return self._collect_public(since, progress)
+        try:
+            result = self._collect_api(since, progress)
+        except FeedFetchError as exc:
+            if isinstance(exc, ProxyUnavailableError) or not _is_auth_error(str(exc)):
+                raise
+            return self._fall_back_to_public(str(exc), since, progress)
+        region_errors = [e for e in result.errors if e.region not in _SUB_SOURCES]
+        if (
+            not result.prices
+            and region_errors
+            and all(_is_auth_error(e.message) for e in region_errors)
+        ):
+            first = f"{region_errors[0].region}: {region_errors[0].message}"
+            return self._fall_back_to_public(first, since, progress)
+        return result
+
+    def _fall_back_to_public(
+        self, why: str, since: datetime | None, progress: ProgressCallback
+    ) -> FeedResult:
+        """Credentials that every region rejects: still give the credential-free picture."""
+        message = f"AWS credentials rejected ({why}); used the public spot feed instead"
+        logger.warning("aws: %s", message)
+        progress(ProgressEvent(self.name, "ec2-api", "error", message=message))
+        result = self._collect_public(since, progress)
+        result.errors.insert(0, RegionError("ec2-api", message))
+        return result
 
     def _advisor(self, result: FeedResult, progress: ProgressCallback) -> AdvisorData | None:
         try:
@@ -385,7 +427,9 @@ class AwsFeed(Feed):
         collected_at = utcnow()
         progress(ProgressEvent(self.name, "public-spot-feed", "start"))
         with self.clients.http("aws") as client:
-            payload = fetch_public_feed(client, self.settings.aws_spot_feed_url)
+            payload, last_modified = fetch_public_feed(client, self.settings.aws_spot_feed_url)
+        # The feed has no per-price timestamps; its Last-Modified is the best "took effect".
+        observed_at = last_modified or collected_at
         parsed = parse_public_feed(payload)
         wanted = set(self.settings.aws_regions)
         no_specs: set[str] = set()
@@ -406,7 +450,7 @@ class AwsFeed(Feed):
                     float(item.price),
                     advisor,
                     source=SOURCE_PUBLIC,
-                    observed_at=collected_at,
+                    observed_at=observed_at,
                     collected_at=collected_at,
                 )
             )

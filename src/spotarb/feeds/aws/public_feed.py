@@ -8,9 +8,11 @@ groups are display buckets and are flattened. The legacy JSONP form
 
 from __future__ import annotations
 
+import email.utils
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -112,8 +114,11 @@ def parse_public_feed(payload: Any, *, column: str = "linux") -> PublicFeedParse
     return out
 
 
-def fetch_public_feed(client: httpx.Client, url: str) -> Any:
-    """GET the feed (JSON or JSONP); failures become one-line feed errors."""
+def fetch_public_feed(client: httpx.Client, url: str) -> tuple[Any, datetime | None]:
+    """GET the feed (JSON or JSONP) and its ``Last-Modified`` time, if any.
+
+    Failures become one-line feed errors.
+    """
     what = "public spot feed"
     try:
         response = client.get(url)
@@ -127,4 +132,18 @@ def fetch_public_feed(client: httpx.Client, url: str) -> Any:
         raise FeedFetchError(
             f"{what}: HTTP {response.status_code} from {redact_url(response.request.url)}"
         )
-    return decode_feed_text(response.text)
+    return decode_feed_text(response.text), _last_modified(response.headers.get("Last-Modified"))
+
+
+def _last_modified(value: str | None) -> datetime | None:
+    """The header as a UTC datetime; None when absent, unreadable or in the future."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    return when if when <= datetime.now(UTC) else None
