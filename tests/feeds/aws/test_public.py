@@ -187,3 +187,15 @@ def test_last_modified_is_observed_at(httpserver: HTTPServer) -> None:
     result = make_feed(feed_settings(httpserver)).collect()
     assert {r.observed_at for r in result.prices} == {datetime(2026, 11, 28, 20, 15, tzinfo=UTC)}
     assert all(r.collected_at > r.observed_at for r in result.prices)
+
+
+def test_real_legacy_feed_sample(shared_dir: Path) -> None:
+    path = shared_dir / "samples" / "aws" / "ligoj_legacy-spot.js_inner-json_trimmed-fixture.json"
+    if not path.exists():
+        pytest.skip("no legacy sample")
+    parsed = parse_public_feed(decode_feed_text(path.read_text()))
+    regions = {p.region for p in parsed.prices}
+    assert {"us-east-1", "eu-west-1"} <= regions  # us-east / eu-ireland mapped
+    assert not any(r in regions for r in ("us-east", "eu-ireland"))
+    m3 = [p for p in parsed.prices if p.instance_type == "m3.medium" and p.region == "us-east-1"]
+    assert [str(p.price) for p in m3] == ["0.0127"]
