@@ -43,12 +43,7 @@ def _filters(
     """The active filters in the order they are applied (and reported)."""
     out: list[tuple[str, Any]] = []
     if req.providers:
-        codes = [snap.provider_index[p] for p in req.providers if p in snap.provider_index]
-
-        def providers() -> BoolArray:
-            return np.isin(snap.provider_code, codes)
-
-        out.append(("providers", providers))
+        out.append(("providers", lambda: snap.provider_mask(req.providers)))
     if req.exclude_regions:
         out.append(("exclude_regions", lambda: ~snap.region_mask(req.exclude_regions)))
     if req.arch is not None:

@@ -22,8 +22,6 @@ from spotarb.placement.snapshot import BoolArray, FloatArray, IntArray, PriceSna
 PRICE_WEIGHT: Final = 0.5
 AVAILABILITY_WEIGHT: Final = 0.3
 EFFICIENCY_WEIGHT: Final = 0.2
-#: Highest weighted availability + efficiency a row can have (0.3·100 + 0.2·50).
-MAX_AVAIL_EFF: Final = 40.0
 
 _FIRST_CHUNK: Final = 512
 _MAX_CHUNK: Final = 65536
@@ -84,7 +82,7 @@ def expected_hours(snap: PriceSnapshot, idx: IntArray, req: WorkloadRequirements
 
 
 KeyFn = Callable[[IntArray], FloatArray]
-BoundFn = Callable[[float], float]
+BoundFn = Callable[[int], float]
 
 
 def scan_price_order(
@@ -92,7 +90,7 @@ def scan_price_order(
 ) -> IntArray:
     """The ``want`` best positions by (quantized key, position), cheapest-first with early stop.
 
-    ``bound(p)`` is a lower bound of the (unquantized) key of any row priced ≥ p.
+    ``bound(i)`` is a lower bound of the (unquantized) key of any row at position ≥ i.
     """
     n = len(snap)
     best_pos: IntArray = np.empty(0, dtype=np.int64)
@@ -111,7 +109,7 @@ def scan_price_order(
         start = end
         chunk = min(chunk * 2, _MAX_CHUNK)
         if start < n and best_pos.size >= want:
-            limit = float(quantize(np.array([bound(float(snap.price[start]))]))[0])
+            limit = float(quantize(np.array([bound(start)]))[0])
             # Any later row has a key ≥ limit (±1 grid step); it loses ties by position.
             if limit - 2.0 >= best_key[want - 1]:
                 break
@@ -125,6 +123,7 @@ def scan_view(view: IntArray | None, mask: BoolArray, want: int) -> IntArray:
     have, start, chunk = 0, 0, _FIRST_CHUNK
     while start < n and have < want:
         end = min(n, start + chunk)
+        picked: IntArray
         if view is None:
             picked = np.flatnonzero(mask[start:end]) + start
         else:
@@ -159,15 +158,24 @@ def rank(
             result: FloatArray = snap.price[idx] * expected_hours(snap, idx, req)
             return result
 
-        return scan_price_order(snap, mask, want, cost, lambda p: p * job)
+        return scan_price_order(snap, mask, want, cost, lambda i: float(snap.price[i]) * job)
     seed = strategy == "seed"
 
     def negative_score(idx: IntArray) -> FloatArray:
         return -scores(snap, idx, req, cheapest, seed=seed).total
 
-    def bound(p: float) -> float:
-        if seed:
-            return -(PRICE_WEIGHT * max(0.0, 100.0 - 10.0 * p) + MAX_AVAIL_EFF)
-        return -(PRICE_WEIGHT * 100.0 * (cheapest / p) + MAX_AVAIL_EFF)
+    def bound(i: int) -> float:
+        # Later rows cost at least price[i], are at most as available as the most
+        # available of them and at most as efficient as the smallest of them.
+        p = float(snap.price[i])
+        price_score = max(0.0, 100.0 - 10.0 * p) if seed else 100.0 * (cheapest / p)
+        cpu_fit = min(1.0, req.min_cpu / float(snap.suffix_min_vcpu[i]))
+        mem_fit = min(1.0, req.min_memory_gb / float(snap.suffix_min_memory[i]))
+        best = (
+            PRICE_WEIGHT * price_score
+            + AVAILABILITY_WEIGHT * float(snap.suffix_max_availability[i])
+            + EFFICIENCY_WEIGHT * 50.0 * (cpu_fit + mem_fit) / 2.0
+        )
+        return -(best + 1e-6)
 
     return scan_price_order(snap, mask, want, negative_score, bound)
