@@ -168,7 +168,9 @@ def show(decision: PlacementDecision) -> None:
     console.print(table(None, columns, rows))
     summary = decision.summary
     if summary is not None:
-        removed = ", ".join(f"{name} -{count}" for name, count in summary.removed_by.items())
+        removed = ", ".join(
+            f"{name} -{count}" for name, count in summary.removed_by.items() if count
+        )
         console.print(
             f"{summary.candidates_considered} prices considered; "
             f"{summary.matched} matched{f' ({removed})' if removed else ''}; "
