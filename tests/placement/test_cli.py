@@ -84,7 +84,7 @@ def test_gpu_filters(db: str) -> None:
 
 
 def test_no_match_exits_1_with_the_explanation(db: str) -> None:
-    code, out, err = run("--gpu-type", "a100", "--gpus", "8", "--max-price", "5", "--db", db)
+    code, _out, err = run("--gpu-type", "a100", "--gpus", "8", "--max-price", "5", "--db", db)
     assert code == 1
     assert "No suitable instances available for requirements" in err
     assert "the cheapest match is $9.80/h (aws p4d.24xlarge us-east-1a)" in err

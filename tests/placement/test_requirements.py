@@ -31,7 +31,7 @@ from spotarb.placement import WorkloadRequirements
         ({"job_hours": 0}, "job_hours"),
         ({"job_hours": 5, "checkpoint_hours": 0}, "checkpoint_hours"),
         ({"restart_overhead_hours": -0.1}, "restart_overhead_hours"),
-        ({"not_older_than": datetime(2026, 1, 1)}, "not_older_than"),  # noqa: DTZ001
+        ({"not_older_than": datetime(2026, 1, 1)}, "not_older_than"),
     ],
 )
 def test_invalid_values_name_the_field(kwargs: dict[str, object], field: str) -> None:

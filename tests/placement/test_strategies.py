@@ -127,7 +127,9 @@ def test_price_capacity_without_known_rates_is_lowest_price() -> None:
     assert order(run(rows, strategy="lowest-price")) == ["t1", "t3", "t2", "t0"]
 
 
-def expected_wall(rate: float | None, job: float, checkpoint: float | None, overhead: float) -> float:
+def expected_wall(
+    rate: float | None, job: float, checkpoint: float | None, overhead: float
+) -> float:
     r = 0.1 if rate is None else rate
     lam = -math.log(1 - r) / 730
     c = job if checkpoint is None else checkpoint
