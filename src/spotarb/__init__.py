@@ -1,11 +1,53 @@
 """spotarb: multi-cloud spot price arbitrage.
 
 Collects AWS, Azure and GCP spot prices into one normalized schema, keeps
-their history, and answers where a workload should run.
+their history, and answers where a workload should run. The placement API is
+re-exported here lazily (importing :mod:`spotarb` does not load numpy until one
+of these names is used).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from spotarb._version import __version__
 from spotarb.errors import SpotArbError
 from spotarb.models import SpotPrice
 
-__all__ = ["SpotArbError", "SpotPrice", "__version__"]
+if TYPE_CHECKING:
+    from spotarb.placement import (
+        PlacementDecision,
+        PlacementEngine,
+        PriceSnapshot,
+        WorkloadRequirements,
+        find_optimal_placement,
+    )
+
+__all__ = [
+    "PlacementDecision",
+    "PlacementEngine",
+    "PriceSnapshot",
+    "SpotArbError",
+    "SpotPrice",
+    "WorkloadRequirements",
+    "__version__",
+    "find_optimal_placement",
+]
+
+_LAZY = frozenset(
+    {
+        "PlacementDecision",
+        "PlacementEngine",
+        "PriceSnapshot",
+        "WorkloadRequirements",
+        "find_optimal_placement",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from spotarb import placement
+
+        return getattr(placement, name)
+    raise AttributeError(f"module 'spotarb' has no attribute {name!r}")

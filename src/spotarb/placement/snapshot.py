@@ -1,0 +1,270 @@
+"""The columnar, immutable snapshot of current prices that the engine queries.
+
+Built once from the store (or any iterable of :class:`SpotPrice`) and shared by
+every request: all arrays are read-only, nothing mutates after construction, so
+one snapshot can serve many threads at once. Rows are sorted by the engine's
+tie-break order (price, provider, region, zone, instance type), so a row's
+position *is* its tie-break rank and the cheapest-first scan is a plain walk.
+Strategies that rank by interruption first get their own pre-ordered views.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from spotarb.gpus import is_gpu
+from spotarb.models import SpotPrice, utcnow
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.integer[Any]]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Monthly interruption rate assumed when a row has none (the seed's 0.1).
+DEFAULT_INTERRUPTION_RATE: Final = 0.1
+#: Upper bounds of the interruption bands (<5%, 5–10%, 10–15%, 15–20%, >20%).
+BAND_EDGES: Final[tuple[float, ...]] = (0.05, 0.10, 0.15, 0.20)
+UNKNOWN_BAND: Final = len(BAND_EDGES) + 1
+HOURS_PER_MONTH: Final = 730.0
+#: Keys closer than this count as equal (ties); keys are compared on this grid.
+TIE_EPSILON: Final = 1e-9
+
+
+def quantize(values: FloatArray) -> FloatArray:
+    """Round keys to the tie grid (infinities stay infinite)."""
+    return np.rint(values / TIE_EPSILON)
+
+
+def quantize_one(value: float) -> float:
+    if math.isinf(value):
+        return value
+    return float(round(value / TIE_EPSILON))
+
+
+def hazard(rate: float | None) -> float:
+    """Hourly interruption hazard from a monthly rate: −ln(1 − r)/730 (0.1 when unknown)."""
+    r = DEFAULT_INTERRUPTION_RATE if rate is None else rate
+    if r >= 1.0:
+        return math.inf
+    return -math.log(1.0 - r) / HOURS_PER_MONTH
+
+
+def band_of(rate: float | None) -> int:
+    if rate is None:
+        return UNKNOWN_BAND
+    for band, edge in enumerate(BAND_EDGES):
+        if rate <= edge:
+            return band
+    return len(BAND_EDGES)
+
+
+def _readonly(array: npt.NDArray[np.generic]) -> None:
+    array.flags.writeable = False
+
+
+def _codes(values: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int], IntArray]:
+    names = tuple(sorted(set(values)))
+    index = {name: i for i, name in enumerate(names)}
+    codes = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+    return names, index, codes
+
+
+def _opt(values: Iterable[float | None]) -> FloatArray:
+    return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PriceSnapshot:
+    """Read-only columns of current Linux spot prices, cheapest first."""
+
+    rows: tuple[SpotPrice, ...]
+    price: FloatArray
+    vcpu: FloatArray
+    memory_gb: FloatArray
+    gpu_count: IntArray
+    gpu_code: IntArray
+    is_gpu: BoolArray
+    arch_code: IntArray
+    bandwidth: FloatArray
+    rate: FloatArray
+    rate_known: BoolArray
+    collected_ts: FloatArray
+    provider_code: IntArray
+    region_code: IntArray
+    #: 100·(1 − r), r = 0.1 when unknown (the seed's availability score).
+    availability: FloatArray
+    #: Hourly hazard λ = −ln(1 − r)/730, r = 0.1 when unknown.
+    hazard: FloatArray
+    #: Suffix bounds over price order (for early stop): max availability, min vCPU/memory
+    #: over rows ``i:``.
+    suffix_max_availability: FloatArray
+    suffix_min_vcpu: FloatArray
+    suffix_min_memory: FloatArray
+    #: Positions ordered by (interruption rate on the tie grid, unknown last; position).
+    by_rate: IntArray
+    #: Positions ordered by (interruption band, unknown last; position).
+    by_band: IntArray
+    providers: tuple[str, ...]
+    provider_index: dict[str, int]
+    regions: tuple[str, ...]
+    region_index: dict[str, int]
+    gpu_types: tuple[str, ...]
+    gpu_index: dict[str, int]
+    arches: tuple[str, ...]
+    built_at: datetime
+    data_version: int | None
+    dropped_duplicates: int
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def oldest_collected_at(self) -> datetime | None:
+        if not self.rows:
+            return None
+        return datetime.fromtimestamp(float(self.collected_ts.min()), UTC)
+
+    @property
+    def newest_collected_at(self) -> datetime | None:
+        if not self.rows:
+            return None
+        return datetime.fromtimestamp(float(self.collected_ts.max()), UTC)
+
+    @classmethod
+    def from_prices(
+        cls, prices: Iterable[SpotPrice], *, data_version: int | None = None
+    ) -> PriceSnapshot:
+        """Snapshot ``prices``: Linux rows only, one row per key (the latest observed wins)."""
+        latest: dict[tuple[str, str, str, str, str], SpotPrice] = {}
+        seen = 0
+        for row in prices:
+            if row.os != "linux":
+                continue
+            seen += 1
+            old = latest.get(row.key)
+            if old is None or (row.observed_at, row.collected_at) >= (
+                old.observed_at,
+                old.collected_at,
+            ):
+                latest[row.key] = row
+        rows = tuple(
+            sorted(
+                latest.values(),
+                key=lambda r: (
+                    r.price_per_hour,
+                    r.provider,
+                    r.region,
+                    r.availability_zone,
+                    r.instance_type,
+                ),
+            )
+        )
+        n = len(rows)
+        price = np.fromiter((r.price_per_hour for r in rows), np.float64, n)
+        vcpu = np.fromiter((r.vcpu for r in rows), np.float64, n)
+        memory = np.fromiter((r.memory_gb for r in rows), np.float64, n)
+        gpu_count = np.fromiter((r.gpu_count for r in rows), np.int64, n)
+        gpu_names = [r.gpu_type or "" for r in rows]
+        gpu_types, gpu_index, gpu_code = _codes(gpu_names)
+        if "" in gpu_index:
+            gpu_code = np.where(gpu_code == gpu_index[""], -1, gpu_code)
+        gpu_flags = np.array([is_gpu(name) for name in gpu_types], dtype=np.bool_)
+        is_gpu_row = gpu_flags[gpu_code] & (gpu_code >= 0) if n else np.zeros(0, np.bool_)
+        arches, _, arch_code = _codes([r.arch for r in rows])
+        bandwidth = _opt(r.network_bandwidth_gbps for r in rows)
+        rate = _opt(r.interruption_rate for r in rows)
+        rate_known = ~np.isnan(rate)
+        collected = np.fromiter((r.collected_at.timestamp() for r in rows), np.float64, n)
+        providers, provider_index, provider_code = _codes([r.provider for r in rows])
+        regions, region_index, region_code = _codes([r.region for r in rows])
+        # Narrow integer columns: equality scans over int8/int16 are several times faster.
+        provider_code = provider_code.astype(np.int8)
+        arch_code = arch_code.astype(np.int8)
+        region_code = region_code.astype(np.int16 if len(regions) < 32000 else np.int32)
+        gpu_code = gpu_code.astype(np.int16)
+        gpu_count = gpu_count.astype(np.int16)
+        filled = np.where(rate_known, rate, DEFAULT_INTERRUPTION_RATE)
+        availability = 100.0 * (1.0 - filled)
+        lam = np.fromiter((hazard(r.interruption_rate) for r in rows), np.float64, n)
+        position = np.arange(n, dtype=np.int64)
+        rate_key = np.where(rate_known, quantize(np.where(rate_known, rate, 0.0)), np.inf)
+        by_rate = np.lexsort((position, rate_key)).astype(np.int64)
+        band = np.where(
+            rate_known,
+            np.searchsorted(np.array(BAND_EDGES), np.where(rate_known, rate, 0.0), side="left"),
+            UNKNOWN_BAND,
+        )
+        by_band = np.lexsort((position, band)).astype(np.int64)
+        suffix_avail = np.maximum.accumulate(availability[::-1])[::-1].copy()
+        suffix_vcpu = np.minimum.accumulate(vcpu[::-1])[::-1].copy()
+        suffix_mem = np.minimum.accumulate(memory[::-1])[::-1].copy()
+        arrays = (
+            price, vcpu, memory, gpu_count, gpu_code, is_gpu_row, arch_code, bandwidth, rate,
+            rate_known, collected, provider_code, region_code, availability, lam, by_rate, by_band,
+            suffix_avail, suffix_vcpu, suffix_mem,
+        )  # fmt: skip
+        for array in arrays:
+            _readonly(array)
+        return cls(
+            rows=rows,
+            price=price,
+            vcpu=vcpu,
+            memory_gb=memory,
+            gpu_count=gpu_count,
+            gpu_code=gpu_code,
+            is_gpu=is_gpu_row,
+            arch_code=arch_code,
+            bandwidth=bandwidth,
+            rate=rate,
+            rate_known=rate_known,
+            collected_ts=collected,
+            provider_code=provider_code,
+            region_code=region_code,
+            availability=availability,
+            hazard=lam,
+            suffix_max_availability=suffix_avail,
+            suffix_min_vcpu=suffix_vcpu,
+            suffix_min_memory=suffix_mem,
+            by_rate=by_rate,
+            by_band=by_band,
+            providers=providers,
+            provider_index=provider_index,
+            regions=regions,
+            region_index=region_index,
+            gpu_types=gpu_types,
+            gpu_index=gpu_index,
+            arches=arches,
+            built_at=utcnow(),
+            data_version=data_version,
+            dropped_duplicates=seen - n,
+        )
+
+    def region_mask(self, names: Iterable[str]) -> BoolArray:
+        """Rows whose region is one of ``names`` (unknown names match nothing)."""
+        codes = [self.region_index[name] for name in names if name in self.region_index]
+        return code_mask(self.region_code, codes, len(self.regions))
+
+    def provider_mask(self, names: Iterable[str]) -> BoolArray:
+        codes = [self.provider_index[name] for name in names if name in self.provider_index]
+        return code_mask(self.provider_code, codes, len(self.providers))
+
+
+def code_mask(column: IntArray, codes: Sequence[int], size: int) -> BoolArray:
+    """``column`` is one of ``codes``: a few equality tests, or a table lookup for many."""
+    if not codes:
+        return np.zeros(column.shape[0], dtype=np.bool_)
+    if len(codes) <= 4:
+        mask: BoolArray = column == codes[0]
+        for code in codes[1:]:
+            mask |= column == code
+        return mask
+    table = np.zeros(size + 1, dtype=np.bool_)
+    table[list(codes)] = True
+    result: BoolArray = table[column]
+    return result
