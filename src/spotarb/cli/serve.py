@@ -1,0 +1,64 @@
+"""``spotarb serve``: the API, the collection schedule and the aggregator in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from spotarb.cli.common import DbOption, cli_errors
+from spotarb.config import load_settings
+
+logger = logging.getLogger(__name__)
+
+
+@cli_errors
+def serve_command(
+    db: DbOption = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Bind address (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
+    no_collect: Annotated[
+        bool, typer.Option("--no-collect", help="Serve what the store holds; run no feeds.")
+    ] = False,
+    tick: Annotated[
+        float | None,
+        typer.Option("--tick", help="Seconds between schedule ticks (default 60).", hidden=True),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = "info",
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs) and collect prices on schedule."""
+    import uvicorn
+
+    from spotarb.api import create_app
+
+    settings = load_settings(db=db, host=host, port=port, tick_seconds=tick)
+    level = getattr(logging, log_level.upper(), logging.INFO)
+    logging.getLogger().setLevel(level)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level)
+    app = create_app(settings, collect=not no_collect)
+    logger.warning(
+        "spotarb serving %s on http://%s:%d (collect=%s)",
+        settings.db,
+        settings.host,
+        settings.port,
+        not no_collect,
+    )
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)
