@@ -32,6 +32,7 @@ from spotarb.metrics import ServiceMetrics, counter, gauge
 from spotarb.models import SpotPrice
 from spotarb.placement import PriceSnapshot, WorkloadRequirements
 from spotarb.placement.engine import NoMatchError, place
+from spotarb.placement.requirements import CAMEL_REQUIREMENTS
 from spotarb.scheduler import Scheduler
 from spotarb.store.base import PriceStore, WriteStats
 
@@ -278,6 +279,15 @@ class Service:
         yield gauge("spotarb_data_version", "Store data version served.", [], [([], state.version)])
 
 
+_SNAKE_TO_CAMEL = {
+    snake: camel for camel, snake in CAMEL_REQUIREMENTS.items() if camel != "minCpu"
+} | {"gpu": "gpuType"}
+
+
+def _camel(name: str) -> str:
+    return _SNAKE_TO_CAMEL.get(name, name)
+
+
 def _no_match(exc: NoMatchError, state: ServiceState, allow_stale: bool) -> dict[str, Any]:
     detail = str(exc)
     if not allow_stale and state.stale_rows and len(state.fresh) < len(state.full):
@@ -287,8 +297,8 @@ def _no_match(exc: NoMatchError, state: ServiceState, allow_stale: bool) -> dict
         )
     return {
         "detail": detail,
-        "blockingFilter": exc.blocking_filter,
-        "removedBy": exc.removed_by,
+        "blockingFilter": _camel(exc.blocking_filter) if exc.blocking_filter else None,
+        "removedBy": {_camel(k): v for k, v in exc.removed_by.items()},
         "dataVersion": state.version,
         "staleRowsExcluded": 0 if allow_stale else state.stale_rows,
     }
