@@ -15,7 +15,9 @@ Client = Any
 
 
 @pytest.fixture
-def seeded(make_service: Callable[..., Service], make_client: Callable[..., Client]) -> tuple[Service, Client]:
+def seeded(
+    make_service: Callable[..., Service], make_client: Callable[..., Client]
+) -> tuple[Service, Client]:
     service = make_service(admin_token="s3cret-admin-token", gcp_api_key="AIzaSECRETKEY123")
     write(
         service,
@@ -105,7 +107,9 @@ def test_prices_filters_sort_and_cursor_pagination(seeded: tuple[Service, Client
     bad = client.get("/v1/prices", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and "cursor" in bad.text
     other_sort = client.get("/v1/prices", params={"limit": 1}).json()["nextCursor"]
-    assert client.get("/v1/prices", params={"cursor": other_sort, "sort": "vcpu"}).status_code == 422
+    assert (
+        client.get("/v1/prices", params={"cursor": other_sort, "sort": "vcpu"}).status_code == 422
+    )
     assert client.get("/v1/prices", params={"limit": 100000}).status_code == 422
 
 
@@ -113,11 +117,17 @@ def test_history_window(seeded: tuple[Service, Client]) -> None:
     service, client = seeded
     later = datetime.now(UTC) + timedelta(seconds=1)
     write(service, "aws", [row(instance_type="m5.large", price_per_hour=0.045, observed_at=later)])
-    params = {"provider": "aws", "region": "us-east-1", "zone": "us-east-1a", "instanceType": "m5.large"}
+    params = {
+        "provider": "aws",
+        "region": "us-east-1",
+        "zone": "us-east-1a",
+        "instanceType": "m5.large",
+    }
     body = client.get("/v1/prices/history", params=params).json()
     assert [h["pricePerHour"] for h in body["history"]] == [0.040, 0.045]
     recent = client.get(
-        "/v1/prices/history", params={**params, "since": (later - timedelta(milliseconds=1)).isoformat()}
+        "/v1/prices/history",
+        params={**params, "since": (later - timedelta(milliseconds=1)).isoformat()},
     ).json()
     assert [h["pricePerHour"] for h in recent["history"]] == [0.045]
     backwards = client.get(
@@ -130,7 +140,9 @@ def test_history_window(seeded: tuple[Service, Client]) -> None:
 
 def test_placement_decision_cache_and_invalidation(seeded: tuple[Service, Client]) -> None:
     service, client = seeded
-    first = client.post("/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"})
+    first = client.post(
+        "/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"}
+    )
     assert first.status_code == 200, first.text
     decision = first.json()
     assert (decision["provider"], decision["instanceType"]) == ("aws", "m5.large")
@@ -138,14 +150,18 @@ def test_placement_decision_cache_and_invalidation(seeded: tuple[Service, Client
     assert decision["dataAgeSeconds"] >= 0 and "scoreBreakdown" in decision
     assert decision["alternatives"][0]["instanceType"] == "Standard_D2s_v5"
     hits_before = service.cache.stats().hits
-    again = client.post("/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"})
+    again = client.post(
+        "/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"}
+    )
     assert again.content == first.content
     assert service.cache.stats().hits == hits_before + 1
     # A write swaps the snapshot: the next answer reflects it (no stale cache entry).
     write(service, "azure", [row(provider="azure", region="eastus", availability_zone="",
                                  instance_type="Standard_D2s_v5", price_per_hour=0.010,
                                  source="azure-retail")])  # fmt: skip
-    after = client.post("/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"})
+    after = client.post(
+        "/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"}
+    )
     assert after.json()["instanceType"] == "Standard_D2s_v5"
     assert after.json()["dataVersion"] > decision["dataVersion"]
 
@@ -166,10 +182,17 @@ def test_placement_errors(seeded: tuple[Service, Client]) -> None:
         response = client.post("/v1/placements", json=body)
         assert response.status_code == 422, (body, response.text)
         assert field in str(response.json()["detail"]), (body, response.text)
-    assert client.post("/v1/placements", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        client.post(
+            "/v1/placements", content=b"{not json", headers={"content-type": "application/json"}
+        ).status_code
+        == 422
+    )
     huge = client.post("/v1/placements", json={"preferredRegions": ["r" * 100] * 2000})
     assert huge.status_code == 413
-    too_many = client.post("/v1/placements", json={"preferredRegions": [f"r{i}" for i in range(100)]})
+    too_many = client.post(
+        "/v1/placements", json={"preferredRegions": [f"r{i}" for i in range(100)]}
+    )
     assert too_many.status_code == 422
 
 
@@ -269,9 +292,10 @@ def test_health_ready_metrics_cors_and_no_secrets(
         'spotarb_current_rows{provider="azure"} 2.0',
     ):
         assert name in metrics, name
-    assert "access-control-allow-origin" not in client.get(
-        "/v1/prices", headers={"Origin": "https://evil.example"}
-    ).headers
+    assert (
+        "access-control-allow-origin"
+        not in client.get("/v1/prices", headers={"Origin": "https://evil.example"}).headers
+    )
     seen = "".join(
         client.get(p).text for p in ("/v1/feeds", "/v1/prices", "/metrics", "/openapi.json")
     )

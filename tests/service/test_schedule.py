@@ -38,7 +38,9 @@ def test_intervals_jitter_no_overlap_and_capped_backoff() -> None:
         calls.append(name)
         if name == "aws":
             release.wait(5)
-        return FeedOutcome(name, outcomes[name], reason="boom" if outcomes[name] == "failed" else "")
+        return FeedOutcome(
+            name, outcomes[name], reason="boom" if outcomes[name] == "failed" else ""
+        )
 
     sched = Scheduler(["aws", "azure"], settings, run, clock=clock, rng=lambda: 1.0)
     assert sorted(sched.tick()) == ["aws", "azure"]  # everything is due at start

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
@@ -36,6 +37,8 @@ def serve_command(
 
     from spotarb.api import create_app
 
+    _Server = _make_server_class()
+
     settings = load_settings(db=db, host=host, port=port, tick_seconds=tick)
     level = getattr(logging, log_level.upper(), logging.INFO)
     logging.getLogger().setLevel(level)
@@ -57,7 +60,27 @@ def serve_command(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
+    logger.warning("spotarb stopped")
+
+
+def _make_server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, exiting 0 after a graceful SIGINT/SIGTERM shutdown.
+
+        (uvicorn re-raises the signal after shutting down; a clean stop is not a failure.)
+        """
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            logger.warning("signal %d: finishing in-flight work, then stopping", sig)
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
+
+    return Server
 
 
 def register(app: typer.Typer) -> None:
