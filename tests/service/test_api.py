@@ -156,9 +156,20 @@ def test_placement_decision_cache_and_invalidation(seeded: tuple[Service, Client
     assert again.content == first.content
     assert service.cache.stats().hits == hits_before + 1
     # A write swaps the snapshot: the next answer reflects it (no stale cache entry).
-    write(service, "azure", [row(provider="azure", region="eastus", availability_zone="",
-                                 instance_type="Standard_D2s_v5", price_per_hour=0.010,
-                                 source="azure-retail")])  # fmt: skip
+    write(
+        service,
+        "azure",
+        [
+            row(
+                provider="azure",
+                region="eastus",
+                availability_zone="",
+                instance_type="Standard_D2s_v5",
+                price_per_hour=0.010,
+                source="azure-retail",
+            )
+        ],
+    )
     after = client.post(
         "/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"}
     )
@@ -202,9 +213,22 @@ def test_stale_prices_are_skipped_unless_allowed(
     service = make_service(aws_interval=60)  # AWS max age: 3 min
     old = datetime.now(UTC) - timedelta(minutes=10)
     write(service, "aws", [row(price_per_hour=0.01, collected_at=old, observed_at=old)])
-    write(service, "gcp", [row(provider="gcp", region="us-central1", availability_zone="",
-                               instance_type="n2-standard-2", price_per_hour=0.02,
-                               source="import", collected_at=old, observed_at=old)])  # fmt: skip
+    write(
+        service,
+        "gcp",
+        [
+            row(
+                provider="gcp",
+                region="us-central1",
+                availability_zone="",
+                instance_type="n2-standard-2",
+                price_per_hour=0.02,
+                source="import",
+                collected_at=old,
+                observed_at=old,
+            )
+        ],
+    )
     client = make_client(service)
     fresh = client.post("/v1/placements", json={"minCPU": 2}).json()
     # The older AWS row is stale; the imported GCP row is within the 24 h import allowance.
@@ -245,8 +269,20 @@ def test_best_options_and_arbitrage(seeded: tuple[Service, Client]) -> None:
     assert cpu["perCloud"]["azure"]["pricePerVcpuHour"] == pytest.approx(0.025)
 
     # Recomputed after a write.
-    write(service, "aws", [row(instance_type="p4d.24xlarge", vcpu=96.0, memory_gb=1152.0,
-                               gpu_type="nvidia-a100", gpu_count=8, price_per_hour=4.0)])  # fmt: skip
+    write(
+        service,
+        "aws",
+        [
+            row(
+                instance_type="p4d.24xlarge",
+                vcpu=96.0,
+                memory_gb=1152.0,
+                gpu_type="nvidia-a100",
+                gpu_count=8,
+                price_per_hour=4.0,
+            )
+        ],
+    )
     a100 = {c["capacityClass"]: c for c in client.get("/v1/arbitrage").json()["classes"]}[
         "gpu:nvidia-a100"
     ]
@@ -278,7 +314,7 @@ def test_health_ready_metrics_cors_and_no_secrets(
     make_service: Callable[..., Service],
     make_client: Callable[..., Client],
 ) -> None:
-    service, client = seeded
+    _, client = seeded
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["rows"] == 6

@@ -21,10 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _batch(n: int, price: float) -> list[Any]:
     return [
-        row(instance_type=f"x{i}.large", availability_zone=f"us-east-1{'abcdef'[i % 6]}",
-            price_per_hour=price + (i % 7) * 1e-6)
+        row(
+            instance_type=f"x{i}.large",
+            availability_zone=f"us-east-1{'abcdef'[i % 6]}",
+            price_per_hour=price + (i % 7) * 1e-6,
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def test_placements_during_a_large_write_see_old_or_new_never_a_mix(

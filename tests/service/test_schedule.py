@@ -26,9 +26,12 @@ class FakeClock:
 
 def test_intervals_jitter_no_overlap_and_capped_backoff() -> None:
     settings = load_settings(
-        db=":memory:", aws_interval=60, azure_interval=600, schedule_jitter=0.5,
+        db=":memory:",
+        aws_interval=60,
+        azure_interval=600,
+        schedule_jitter=0.5,
         schedule_backoff_max=300,
-    )  # fmt: skip
+    )
     clock = FakeClock()
     release = threading.Event()
     outcomes = {"aws": "ok", "azure": "failed"}
@@ -98,14 +101,32 @@ def test_scheduled_collection_serves_prices_and_reports_failing_feed(
     make_service: Callable[..., Service],
     make_client: Callable[..., Any],
 ) -> None:
-    _serve(httpserver, "/aws", {
-        "us-east-1": [{"instanceType": "m5.large", "vcpu": 2, "memoryGB": 8, "price": 0.04,
-                       "zone": "us-east-1a", "interruptionRate": 0.03}],
-        "us-west-2": "throttled by the test server",
-    })  # fmt: skip
-    _serve(httpserver, "/azure", {
-        "eastus": [{"instanceType": "Standard_D2s_v5", "vcpu": 2, "memoryGB": 8, "price": 0.03}],
-    })  # fmt: skip
+    _serve(
+        httpserver,
+        "/aws",
+        {
+            "us-east-1": [
+                {
+                    "instanceType": "m5.large",
+                    "vcpu": 2,
+                    "memoryGB": 8,
+                    "price": 0.04,
+                    "zone": "us-east-1a",
+                    "interruptionRate": 0.03,
+                }
+            ],
+            "us-west-2": "throttled by the test server",
+        },
+    )
+    _serve(
+        httpserver,
+        "/azure",
+        {
+            "eastus": [
+                {"instanceType": "Standard_D2s_v5", "vcpu": 2, "memoryGB": 8, "price": 0.03}
+            ],
+        },
+    )
     httpserver.expect_request("/gcp").respond_with_data("upstream down", status=503)
     service = make_service(
         aws_spot_feed_url=httpserver.url_for("/aws"),
@@ -119,8 +140,14 @@ def test_scheduled_collection_serves_prices_and_reports_failing_feed(
     )
     client = make_client(service, collect=True)
     _wait(lambda: client.get("/v1/prices").json()["total"] == 2)
-    _wait(lambda: {f["name"]: f for f in client.get("/v1/feeds").json()["feeds"]}["gcp"][
-        "consecutiveFailures"] >= 2)  # fmt: skip
+    _wait(
+        lambda: (
+            {f["name"]: f for f in client.get("/v1/feeds").json()["feeds"]}["gcp"][
+                "consecutiveFailures"
+            ]
+            >= 2
+        )
+    )
     prices = client.get("/v1/prices").json()["prices"]
     assert [(p["provider"], p["instanceType"]) for p in prices] == [
         ("azure", "Standard_D2s_v5"),

@@ -57,9 +57,11 @@ class Served:
 def start(args: list[str], env: dict[str, str], tmp: Path, *, local_feeds: bool) -> Served:
     port = free_port()
     log = tmp / f"serve-{port}.log"
-    entry = [sys.executable, str(ROOT / "tests/service/serve_local.py")] if local_feeds else [
-        sys.executable, "-m", "spotarb"
-    ]  # fmt: skip
+    entry = (
+        [sys.executable, str(ROOT / "tests/service/serve_local.py")]
+        if local_feeds
+        else [sys.executable, "-m", "spotarb"]
+    )
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTARB_")}
     proc = subprocess.Popen(
         [*entry, "serve", "--port", str(port), *args],
@@ -86,9 +88,20 @@ def test_serve_collects_on_schedule_and_stops_cleanly(
     httpserver: HTTPServer, tmp_path: Path, processes: list[Served]
 ) -> None:
     httpserver.expect_request("/aws").respond_with_json(
-        {"regions": {"us-east-1": [{"instanceType": "c5.xlarge", "vcpu": 4, "memoryGB": 8,
-                                    "price": 0.07, "zone": "us-east-1b"}]}}
-    )  # fmt: skip
+        {
+            "regions": {
+                "us-east-1": [
+                    {
+                        "instanceType": "c5.xlarge",
+                        "vcpu": 4,
+                        "memoryGB": 8,
+                        "price": 0.07,
+                        "zone": "us-east-1b",
+                    }
+                ]
+            }
+        }
+    )
     httpserver.expect_request("/azure").respond_with_data("no", status=500)
     env = {
         "SPOTARB_FEEDS": "aws,azure,gcp",
@@ -108,8 +121,10 @@ def test_serve_collects_on_schedule_and_stops_cleanly(
     assert [(p["instanceType"], p["pricePerHour"]) for p in prices] == [("c5.xlarge", 0.07)]
     placed = httpx.post(served.url + "/v1/placements", json={"minCPU": 4}, timeout=5)
     assert placed.status_code == 200 and placed.json()["instanceType"] == "c5.xlarge"
-    feeds = {f["name"]: f for f in served.wait_until(
-        "/v1/feeds", lambda r: r.json()["feeds"][1]["lastStatus"] == "failed").json()["feeds"]}  # fmt: skip
+    listing = served.wait_until(
+        "/v1/feeds", lambda r: r.json()["feeds"][1]["lastStatus"] == "failed"
+    ).json()
+    feeds = {f["name"]: f for f in listing["feeds"]}
     assert "500" in feeds["azure"]["lastError"]
     assert feeds["gcp"]["configured"] is False and "local URL" in feeds["gcp"]["reason"]
     trigger = httpx.post(

@@ -99,6 +99,7 @@ def list_feeds(service: ServiceDep) -> Any:
         403: {"description": "Admin endpoints are disabled (no SPOTARB_ADMIN_TOKEN)."},
         404: {"description": "No such feed, or the feed is not enabled."},
         409: {"description": "The feed is already running."},
+        413: {"description": "The body is larger than `max_body_bytes`."},
     },
 )
 def trigger_collect(service: ServiceDep, name: Annotated[str, Path(max_length=32)]) -> JSONResponse:

@@ -20,6 +20,8 @@ _SNAKE_TO_CAMEL = {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items() i
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The best place, its score breakdown, alternatives and data age."},
     404: {"description": "Nothing matches; `detail` says which filter removed the last rows."},
+    400: {"description": "The body is not valid JSON."},
+    413: {"description": "The body is larger than `max_body_bytes`."},
     422: {"description": "Invalid requirements; `detail[].loc` names the field."},
 }
 
