@@ -35,7 +35,8 @@ class ServerFeed(Feed):
 
     @classmethod
     def from_settings(cls, settings: Settings, clients: OutboundClients) -> Feed:
-        if "127.0.0.1" not in settings.azure_prices_url and "localhost" not in settings.azure_prices_url:
+        url = settings.azure_prices_url
+        if "127.0.0.1" not in url and "localhost" not in url:
             raise FeedUnconfigured("test feed needs a local URL")
         return cls(settings.azure_prices_url, clients)
 
@@ -130,7 +131,7 @@ def test_a_feed_that_fails_entirely_erases_nothing(
     httpserver.clear()
     httpserver.expect_request("/prices/eastus").respond_with_data("down", status=503)
     httpserver.expect_request("/prices/westeurope").respond_with_data("down", status=503)
-    code, out, err = collect(db, "--feed", "azure")
+    code, out, _err = collect(db, "--feed", "azure")
     assert code == 1
     assert "failed" in out
     store = open_store(db)

@@ -39,7 +39,7 @@ def test_retries_429_and_5xx_then_succeeds(httpserver: HTTPServer) -> None:
 
 
 def test_retry_after_is_honoured(httpserver: HTTPServer) -> None:
-    handler, calls = flaky([429, 200], {"Retry-After": "3"})
+    handler, _calls = flaky([429, 200], {"Retry-After": "3"})
     httpserver.expect_request("/x").respond_with_handler(handler)
     c, slept = clients(max_retries=2, backoff_base=0.01)
     with c.http("azure") as client:
