@@ -27,7 +27,7 @@ from spotarb.config import Settings
 from spotarb.errors import NoPlacementError
 from spotarb.feeds.base import FEED_REGISTRY, FeedStatus, feed_statuses
 from spotarb.http import OutboundClients
-from spotarb.insights import Shape, arbitrage, best_options, dumps, shapes_from
+from spotarb.insights import Shape, arbitrage, best_options, dumps, parse_shape, shapes_from
 from spotarb.metrics import ServiceMetrics, counter, gauge
 from spotarb.models import SpotPrice
 from spotarb.placement import PriceSnapshot, WorkloadRequirements
@@ -87,6 +87,7 @@ class Service:
         self.aggregator.subscribe(self._on_write)
         self.shapes: list[Shape] = shapes_from(settings.best_option_shapes)
         self._refresh_lock = threading.Lock()
+        self._shape_names: dict[str, str] = {}
         self.feed_names = [n for n in FEED_REGISTRY if n in settings.feeds]
         self.scheduler = Scheduler(self.feed_names, settings, self.run_feed, on_tick=self.maintain)
         self._statuses: dict[str, FeedStatus] = {}
@@ -193,16 +194,44 @@ class Service:
             rows_by_provider=counts,
         )
 
+    def shape_name(self, text: str) -> str:
+        """The canonical name of a shape as typed (``gpu:a100:8`` → ``gpu:nvidia-a100:8``)."""
+        name = self._shape_names.get(text)
+        if name is None:
+            name = parse_shape(text).name
+            if len(self._shape_names) < 4096:
+                self._shape_names[text] = name
+        return name
+
     # -- placement --------------------------------------------------------------------
+
+    def cached_placement(
+        self,
+        req: WorkloadRequirements,
+        *,
+        allow_stale: bool = False,
+        state: ServiceState | None = None,
+    ) -> tuple[int, bytes] | None:
+        """The cached (status, body) for ``req`` on the current snapshot, if any."""
+        cached = self.cache.get(_placement_key(state or self._state, req, allow_stale))
+        if cached is None:
+            return None
+        head, _, body = cached.partition(b"\n")
+        return int(head), body
 
     def place(self, req: WorkloadRequirements, *, allow_stale: bool = False) -> tuple[int, bytes]:
         """(HTTP status, JSON body) of a placement; cached until the data changes or TTL."""
+        hit = self.cached_placement(req, allow_stale=allow_stale)
+        if hit is not None:
+            return hit
+        return self.compute_placement(req, allow_stale=allow_stale)
+
+    def compute_placement(
+        self, req: WorkloadRequirements, *, allow_stale: bool = False
+    ) -> tuple[int, bytes]:
+        """Run the engine on the current snapshot and cache the answer."""
         state = self._state
-        key = f"place:{state.version}:{int(allow_stale)}:{req!r}"
-        cached = self.cache.get(key)
-        if cached is not None:
-            head, _, cached_body = cached.partition(b"\n")
-            return int(head), cached_body
+        key = _placement_key(state, req, allow_stale)
         snap = state.full if allow_stale else state.fresh
         status: int
         payload: dict[str, Any]
@@ -277,6 +306,11 @@ class Service:
             [(["all"], len(state.full)), (["fresh"], len(state.fresh))],
         )
         yield gauge("spotarb_data_version", "Store data version served.", [], [([], state.version)])
+
+
+def _placement_key(state: ServiceState, req: WorkloadRequirements, allow_stale: bool) -> str:
+    """Normalized requirements (a frozen, validated dataclass) + snapshot version."""
+    return f"place:{state.version}:{int(allow_stale)}:{req!r}"
 
 
 _SNAKE_TO_CAMEL = {

@@ -10,7 +10,8 @@ from fastapi import Depends, HTTPException, Request
 from spotarb.service import Service
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
+    # async: FastAPI runs sync dependencies in the thread pool, which costs more than this.
     service: Service = request.app.state.service
     return service
 
@@ -18,7 +19,7 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def require_admin(request: Request, service: ServiceDep) -> None:
+async def require_admin(request: Request, service: ServiceDep) -> None:
     """``Authorization: Bearer $SPOTARB_ADMIN_TOKEN``; admin endpoints are off without a token."""
     token = service.settings.admin_token
     if token is None or not token.get_secret_value():

@@ -9,7 +9,6 @@ from fastapi import APIRouter, HTTPException, Query
 from spotarb.api.deps import ServiceDep
 from spotarb.api.schemas import JSONBytes
 from spotarb.errors import ConfigError
-from spotarb.insights import parse_shape
 
 router = APIRouter(prefix="/v1", tags=["insights"])
 
@@ -26,7 +25,7 @@ async def get_best_options(
     if shape is None:
         return JSONBytes(state.best_options)
     try:
-        name = parse_shape(shape).name
+        name = service.shape_name(shape)
     except ConfigError as exc:
         raise HTTPException(
             422, [{"loc": ["query", "shape"], "msg": str(exc), "type": "value_error"}]

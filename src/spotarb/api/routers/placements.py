@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from spotarb.api.deps import ServiceDep
@@ -27,13 +28,22 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/placements", response_class=JSONBytes, responses=_RESPONSES)
-def create_placement(body: PlacementRequest, service: ServiceDep) -> Any:
-    """Where should this workload run right now? (Cached until the data changes.)"""
+async def create_placement(body: PlacementRequest, service: ServiceDep) -> Any:
+    """Where should this workload run right now? (Cached until the data changes.)
+
+    A cached answer is returned on the event loop; a miss runs the engine in the
+    thread pool (numpy releases the GIL for much of it).
+    """
     data = body.model_dump(exclude={"allowStale"}, exclude_none=True)
     try:
         req = WorkloadRequirements.from_mapping(data)
     except ValidationError as exc:
         field = _SNAKE_TO_CAMEL.get(exc.field, exc.field)
         return JSONResponse(error_body(field, f"{field}: {exc.reason}"), status_code=422)
-    status, payload = service.place(req, allow_stale=body.allowStale)
+    hit = service.cached_placement(req, allow_stale=body.allowStale)
+    if hit is not None:
+        return JSONBytes(hit[1], status_code=hit[0])
+    status, payload = await run_in_threadpool(
+        service.compute_placement, req, allow_stale=body.allowStale
+    )
     return JSONBytes(payload, status_code=status)
