@@ -253,6 +253,11 @@ def test_best_options_and_arbitrage(seeded: tuple[Service, Client]) -> None:
     assert a100x1["perProvider"]["azure"]["instanceType"] == "Standard_NC24ads_A100_v4"
     assert a100x1["perProvider"]["aws"]["instanceType"] == "p4d.24xlarge"
     assert a100x1["perProvider"]["gcp"] is None
+    # The fast path (exactly ?shape=) and the routed path (any other query) agree.
+    fast = client.get("/v1/best-options?shape=gpu:a100:1")
+    routed = client.get("/v1/best-options?shape=gpu%3Aa100%3A1&unused=1")
+    assert fast.content == routed.content and fast.headers["content-type"] == "application/json"
+    assert 'route="/v1/best-options"' in client.get("/metrics").text
     cpu2 = client.get("/v1/best-options", params={"shape": "cpu:2"}).json()["options"][0]
     assert cpu2["perProvider"]["aws"]["instanceType"] == "m5.large"
     assert client.get("/v1/best-options", params={"shape": "cpu:3"}).status_code == 404

@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from spotarb._version import __version__
-from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from spotarb.api.middleware import BodyLimitMiddleware, FastLookupMiddleware, MetricsMiddleware
 from spotarb.api.routers import feeds, health, insights, placements, prices
 from spotarb.config import Settings
 from spotarb.errors import StoreError, ValidationError
@@ -78,6 +78,7 @@ def create_app(
         return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(FastLookupMiddleware, service=svc)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

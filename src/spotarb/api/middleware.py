@@ -7,7 +7,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spotarb.errors import ConfigError
 from spotarb.metrics import ServiceMetrics
+from spotarb.service import Service
+
+#: Scope key naming the route a fast-path response served (for the latency metric).
+FAST_ROUTE = "spotarb.fast_route"
 
 
 class MetricsMiddleware:
@@ -33,7 +38,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route: Any = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = getattr(route, "path", None) or scope.get(FAST_ROUTE) or "unmatched"
             self.metrics.request_latency.labels(scope["method"], path, str(status[0])).observe(
                 time.perf_counter() - began
             )
@@ -99,3 +104,42 @@ async def _reply(send: Send, status: int, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class FastLookupMiddleware:
+    """Serves the precomputed lookups straight from the current state.
+
+    ``GET /v1/best-options`` (no query, or exactly ``shape=...``) and ``GET /v1/arbitrage``
+    are ready-made JSON bytes; routing them through FastAPI's dependency machinery costs
+    more than the lookup itself. Anything else (other parameters, bad shapes) falls
+    through to the documented routes, which validate and explain.
+    """
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            body = self._lookup(scope["path"], scope.get("query_string", b""))
+            if body is not None:
+                scope[FAST_ROUTE] = scope["path"]
+                await _reply(send, 200, body)
+                return
+        await self.app(scope, receive, send)
+
+    def _lookup(self, path: str, query: bytes) -> bytes | None:
+        state = self.service.state
+        if path == "/v1/arbitrage" and not query:
+            return state.arbitrage
+        if path != "/v1/best-options":
+            return None
+        if not query:
+            return state.best_options
+        if not query.startswith(b"shape=") or b"&" in query or b"%" in query or b"+" in query:
+            return None
+        try:
+            name = self.service.shape_name(query[6:].decode("ascii"))
+        except (ConfigError, UnicodeDecodeError):
+            return None
+        return state.best_by_shape.get(name)
