@@ -77,8 +77,8 @@ def create_app(
         logger.error("store error: %s", exc)
         return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(FastLookupMiddleware, service=svc)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
