@@ -48,6 +48,8 @@ class ServiceState:
     """One consistent view of the data; replaced whole, never modified."""
 
     version: int
+    #: Increases with every swap (also when only the staleness cut changed): cache keys use it.
+    generation: int
     built_at: datetime
     #: Every current row (all OSes), cheapest first.
     rows: tuple[SpotPrice, ...]
@@ -88,6 +90,7 @@ class Service:
         self.shapes: list[Shape] = shapes_from(settings.best_option_shapes)
         self._refresh_lock = threading.Lock()
         self._shape_names: dict[str, str] = {}
+        self._generation = 0
         self.feed_names = [n for n in FEED_REGISTRY if n in settings.feeds]
         self.scheduler = Scheduler(self.feed_names, settings, self.run_feed, on_tick=self.maintain)
         self._statuses: dict[str, FeedStatus] = {}
@@ -97,8 +100,8 @@ class Service:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self, *, collect: bool = True) -> None:
+        self.scheduler.start(run_feeds=collect)
         if collect:
-            self.scheduler.start()
             logger.info("collecting %s on schedule", ", ".join(self.feed_names) or "no feeds")
         else:
             logger.info("collection off (--no-collect): serving what the store holds")
@@ -178,8 +181,10 @@ class Service:
             "computedAt": built.isoformat(),
             "staleRowsExcluded": len(linux) - len(fresh_rows),
         }
+        self._generation += 1
         return ServiceState(
             version=version,
+            generation=self._generation,
             built_at=built,
             rows=rows,
             full=full,
@@ -309,8 +314,8 @@ class Service:
 
 
 def _placement_key(state: ServiceState, req: WorkloadRequirements, allow_stale: bool) -> str:
-    """Normalized requirements (a frozen, validated dataclass) + snapshot version."""
-    return f"place:{state.version}:{int(allow_stale)}:{req!r}"
+    """Normalized requirements (a frozen, validated dataclass) + state generation."""
+    return f"place:{state.generation}:{int(allow_stale)}:{req!r}"
 
 
 _SNAKE_TO_CAMEL = {
