@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
@@ -120,21 +120,12 @@ class PriceSnapshot:
     built_at: datetime
     data_version: int | None
     dropped_duplicates: int
+    oldest_collected_at: datetime | None
+    newest_collected_at: datetime | None
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    @property
-    def oldest_collected_at(self) -> datetime | None:
-        if not self.rows:
-            return None
-        return datetime.fromtimestamp(float(self.collected_ts.min()), UTC)
-
-    @property
-    def newest_collected_at(self) -> datetime | None:
-        if not self.rows:
-            return None
-        return datetime.fromtimestamp(float(self.collected_ts.max()), UTC)
 
     @classmethod
     def from_prices(
@@ -243,6 +234,8 @@ class PriceSnapshot:
             built_at=utcnow(),
             data_version=data_version,
             dropped_duplicates=seen - n,
+            oldest_collected_at=min((r.collected_at for r in rows), default=None),
+            newest_collected_at=max((r.collected_at for r in rows), default=None),
         )
 
     def region_mask(self, names: Iterable[str]) -> BoolArray:
