@@ -1,7 +1,10 @@
-"""spotarb: multi-cloud spot price arbitrage engine.
+"""spotarb: multi-cloud spot price arbitrage.
 
-The placement API is re-exported here lazily (importing :mod:`spotarb` does not
-load numpy until one of these names is used).
+Collects AWS, Azure and GCP spot prices into one normalized schema, keeps
+their history, and answers where a workload should run.
+
+The placement API is re-exported lazily (importing :mod:`spotarb` does not load
+numpy until one of those names is used).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spotarb._version import __version__
+from spotarb.errors import SpotArbError
+from spotarb.models import SpotPrice
 
 if TYPE_CHECKING:
     from spotarb.placement import (
@@ -23,12 +28,22 @@ __all__ = [
     "PlacementDecision",
     "PlacementEngine",
     "PriceSnapshot",
+    "SpotArbError",
+    "SpotPrice",
     "WorkloadRequirements",
     "__version__",
     "find_optimal_placement",
 ]
 
-_LAZY = frozenset(__all__) - {"__version__"}
+_LAZY = frozenset(
+    {
+        "PlacementDecision",
+        "PlacementEngine",
+        "PriceSnapshot",
+        "WorkloadRequirements",
+        "find_optimal_placement",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
