@@ -100,7 +100,7 @@ def test_no_match_exits_1_with_the_explanation(db: str) -> None:
         (["--strategy", "expected-cost"], "--job-hours"),
         (["--providers", "ibm"], "--providers"),
         (["--alternatives", "99"], "--alternatives"),
-        (["--max-age", "soon"], "since"),
+        (["--max-age", "soon"], "--max-age"),
     ],
 )
 def test_invalid_input_exits_2_with_one_line(db: str, args: list[str], flag: str) -> None:

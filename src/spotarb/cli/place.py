@@ -49,6 +49,7 @@ FLAGS = {
     "checkpoint_hours": "--checkpoint-hours",
     "restart_overhead_hours": "--restart-overhead",
     "not_older_than": "--max-age",
+    "since": "--max-age",
 }
 
 
