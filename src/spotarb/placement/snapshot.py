@@ -126,7 +126,6 @@ class PriceSnapshot:
     def __len__(self) -> int:
         return len(self.rows)
 
-
     @classmethod
     def from_prices(
         cls, prices: Iterable[SpotPrice], *, data_version: int | None = None
