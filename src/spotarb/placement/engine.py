@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,11 +38,12 @@ class NoMatchError(NoPlacementError):
         self.removed_by = removed_by
 
 
-def _filters(
-    snap: PriceSnapshot, req: WorkloadRequirements
-) -> list[tuple[str, Any]]:  # (name, callable → mask)
-    """The active filters in the order they are applied (and reported)."""
-    out: list[tuple[str, Any]] = []
+Filter = tuple[str, Callable[[], BoolArray]]
+
+
+def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
+    """The active filters (name, mask builder) in the order they are applied and reported."""
+    out: list[Filter] = []
     if req.providers:
         out.append(("providers", lambda: snap.provider_mask(req.providers)))
     if req.exclude_regions:
@@ -125,6 +127,10 @@ class PlacementEngine:
 def place(
     snap: PriceSnapshot, req: WorkloadRequirements, *, now: datetime | None = None
 ) -> PlacementDecision:
+    """Filter → region preference → rank → decision, on one snapshot.
+
+    ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
+    """
     total = len(snap)
     removed: dict[str, int] = {}
     if total == 0:
@@ -200,13 +206,7 @@ def place(
         )
     decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
     head = decisions[0]
-    return _replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
-
-
-def _replace(decision: PlacementDecision, **changes: Any) -> PlacementDecision:
-    from dataclasses import replace
-
-    return replace(decision, **changes)
+    return replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
 
 
 def build_decisions(
