@@ -152,8 +152,10 @@ def place(
         removed[name] = left - count
         if count == 0:
             before = mask if mask is not None else np.ones(total, dtype=np.bool_)
+            why = explain_no_match(snap, req, name, before)
+            last = "the last candidate" if left == 1 else f"the last {left} candidates"
             raise NoMatchError(
-                f"{NO_MATCH}: {explain_no_match(snap, req, name, before)}",
+                f"{NO_MATCH}: {why} (the {name} filter removed {last})",
                 blocking_filter=name,
                 removed_by=removed,
             )
