@@ -145,3 +145,10 @@ def test_queries_during_refresh_see_a_whole_snapshot(tmp_path: Path) -> None:
     assert all(kinds in ({"old"}, {"new"}) for kinds in seen)
     assert ask(0) == {"new"}
     store.close()
+
+
+def test_lookup_tables_are_read_only() -> None:
+    snap = PriceSnapshot.from_prices([price("a", 0.1)])
+    with pytest.raises(TypeError):
+        snap.region_index["elsewhere"] = 3  # type: ignore[index]
+    assert isinstance(snap.rows, tuple)

@@ -11,10 +11,11 @@ Strategies that rank by interruption first get their own pre-ordered views.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -122,11 +123,11 @@ class PriceSnapshot:
     #: Positions ordered by (interruption band, unknown last; position).
     by_band: IntArray
     providers: tuple[str, ...]
-    provider_index: dict[str, int]
+    provider_index: Mapping[str, int]
     regions: tuple[str, ...]
-    region_index: dict[str, int]
+    region_index: Mapping[str, int]
     gpu_types: tuple[str, ...]
-    gpu_index: dict[str, int]
+    gpu_index: Mapping[str, int]
     arches: tuple[str, ...]
     built_at: datetime
     data_version: int | None
@@ -232,11 +233,11 @@ class PriceSnapshot:
             by_rate=by_rate,
             by_band=by_band,
             providers=providers,
-            provider_index=provider_index,
+            provider_index=MappingProxyType(provider_index),
             regions=regions,
-            region_index=region_index,
+            region_index=MappingProxyType(region_index),
             gpu_types=gpu_types,
-            gpu_index=gpu_index,
+            gpu_index=MappingProxyType(gpu_index),
             arches=arches,
             built_at=utcnow(),
             data_version=data_version,
