@@ -36,9 +36,7 @@ def test_n2_standard_8_is_8_cores_plus_32_gib(book: RateBook) -> None:
     assert round(float(expected), 2) == 0.10  # 0.063808 + 0.034208 = 0.098016
     assert price(book, "n2-standard-8", "us-east1") == expected  # multi-region SKU
     assert price(book, "n2-highmem-4") == 4 * D(fx.N2_CORE) + 32 * D(fx.N2_RAM)
-    assert price(book, "n2-standard-8", spot=False) == 8 * D(fx.N2_CORE_OD) + 32 * D(
-        fx.N2_RAM_OD
-    )
+    assert price(book, "n2-standard-8", spot=False) == 8 * D(fx.N2_CORE_OD) + 32 * D(fx.N2_RAM_OD)
 
 
 def test_old_era_n1_and_c2(book: RateBook) -> None:
@@ -68,9 +66,7 @@ def test_shared_core(book: RateBook) -> None:
 
 def test_bundled_gpus(book: RateBook) -> None:
     assert price(book, "a2-highgpu-1g") == 12 * D(fx.A2_CORE) + 85 * D(fx.A2_RAM) + D(fx.A100)
-    assert price(book, "g2-standard-24") == (
-        24 * D(fx.G2_CORE) + 96 * D(fx.G2_RAM) + 2 * D(fx.L4)
-    )
+    assert price(book, "g2-standard-24") == (24 * D(fx.G2_CORE) + 96 * D(fx.G2_RAM) + 2 * D(fx.L4))
     # a2-ultragpu needs an A100 80GB rate the catalog lacks → no price
     ultra = builtin_machine_type("a2-ultragpu-1g")
     assert ultra is not None

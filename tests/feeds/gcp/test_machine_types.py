@@ -136,7 +136,9 @@ def test_api_item_parsing() -> None:
             "us-central1-a",
             12,
             87040,
-            accelerators=[{"guestAcceleratorType": "nvidia-tesla-a100", "guestAcceleratorCount": 1}],
+            accelerators=[
+                {"guestAcceleratorType": "nvidia-tesla-a100", "guestAcceleratorCount": 1}
+            ],
         )
     )
     assert isinstance(parsed, MachineType)
@@ -160,7 +162,12 @@ def test_n1_gpu_shapes_respect_documented_limits() -> None:
     assert "n1-standard-16+2xnvidia-tesla-v100" in v100
     assert "n1-standard-96+8xnvidia-tesla-v100" in v100
     shape = v100["n1-standard-8+1xnvidia-tesla-v100"]
-    assert (shape.vcpu, shape.memory_gib, shape.gpu_count, shape.base) == (8, 30, 1, "n1-standard-8")
+    assert (shape.vcpu, shape.memory_gib, shape.gpu_count, shape.base) == (
+        8,
+        30,
+        1,
+        "n1-standard-8",
+    )
     t4 = {s.name for s in n1_gpu_shapes(n1, "t4", max_cards=2)}
     assert "n1-standard-32+1xnvidia-tesla-t4" in t4
     assert "n1-standard-64+4xnvidia-tesla-t4" not in t4  # max_cards=2

@@ -115,8 +115,12 @@ def test_gpu_keys_meet_accelerator_type_names() -> None:
 
 def test_regions_come_from_service_regions_not_the_description() -> None:
     parsed = parse_sku(
-        sku("X", "Spot Preemptible N2 Instance Core running in Zurich", "0.01",
-            regions=("europe-west6", "europe-west3"))  # fmt: skip
+        sku(
+            "X",
+            "Spot Preemptible N2 Instance Core running in Zurich",
+            "0.01",
+            regions=("europe-west6", "europe-west3"),
+        )  # fmt: skip
     )
     assert not isinstance(parsed, str)
     assert parsed.regions == ("europe-west6", "europe-west3")
@@ -124,8 +128,12 @@ def test_regions_come_from_service_regions_not_the_description() -> None:
 
 def test_wrong_usage_type_spot_sku_is_spot() -> None:
     parsed = parse_sku(
-        sku("B", "Spot Preemptible A4 Nvidia B200 (1 gpu slice) running in Americas", "4.9",
-            usage="OnDemand")  # fmt: skip
+        sku(
+            "B",
+            "Spot Preemptible A4 Nvidia B200 (1 gpu slice) running in Americas",
+            "4.9",
+            usage="OnDemand",
+        )  # fmt: skip
     )
     assert not isinstance(parsed, str) and parsed.spot and parsed.resource == "slice"
 
@@ -141,8 +149,13 @@ def test_unpriced_commit_and_unit_mismatch_are_skipped() -> None:
 
 def test_local_ssd_month_price_becomes_hourly() -> None:
     parsed = parse_sku(
-        sku("L", "SSD backed Local Storage attached to Spot Preemptible VMs running in Americas",
-            "0.073", unit="GiBy.mo", family="Storage")  # fmt: skip
+        sku(
+            "L",
+            "SSD backed Local Storage attached to Spot Preemptible VMs running in Americas",
+            "0.073",
+            unit="GiBy.mo",
+            family="Storage",
+        )  # fmt: skip
     )
     assert not isinstance(parsed, str)
     assert parsed.rate.price == Decimal("0.073") / 730
