@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -104,14 +103,14 @@ def catalog_skus() -> list[dict[str, Any]]:
             regions=US,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku(
             "N2C-O",
             "N2 Instance Core running in Americas",
             N2_CORE_OD,
             usage="OnDemand",
             regions=US,
-        ),  # fmt: skip
+        ),
         sku(
             "N2R-O",
             "N2 Instance Ram running in Americas",
@@ -120,41 +119,41 @@ def catalog_skus() -> list[dict[str, Any]]:
             regions=US,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         # traps: custom / sole tenancy / commitment must not replace the predefined rate
         sku(
             "N2CUST",
             "Spot Preemptible N2 Custom Instance Core running in Americas",
             "0.5",
             regions=US,
-        ),  # fmt: skip
+        ),
         sku(
             "N2ST",
             "Spot Preemptible N2 Sole Tenancy Instance Core running in Americas",
             "0.6",
             regions=US,
-        ),  # fmt: skip
+        ),
         sku(
             "N2COM",
             "Commitment v1: N2 Cpu in Americas for 1 Year",
             "0.7",
             usage="Commit1Yr",
             regions=US,
-        ),  # fmt: skip
+        ),
         # pre-2022 era ("Preemptible …")
         sku(
             "N1C-S",
             "Preemptible N1 Predefined Instance Core running in Americas",
             N1_CORE,
             group="N1Standard",
-        ),  # fmt: skip
+        ),
         sku(
             "N1R-S",
             "Preemptible N1 Predefined Instance Ram running in Americas",
             N1_RAM,
             unit="GiBy.h",
             group="N1Standard",
-        ),  # fmt: skip
+        ),
         sku("C2C-S", "Preemptible Compute optimized Core running in Iowa", C2_CORE),
         sku(
             "C2R-S",
@@ -162,7 +161,7 @@ def catalog_skus() -> list[dict[str, Any]]:
             C2_RAM,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku("E2C-S", "Spot Preemptible E2 Instance Core running in Americas", E2_CORE),
         sku(
             "E2R-S",
@@ -170,20 +169,20 @@ def catalog_skus() -> list[dict[str, Any]]:
             E2_RAM,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku(
             "F1-S",
             "Spot Preemptible Micro Instance with burstable CPU running in Americas",
             F1,
             group="F1Micro",
-        ),  # fmt: skip
+        ),
         # GPUs
         sku(
             "T4-S",
             "Nvidia Tesla T4 GPU attached to Spot Preemptible VMs running in Americas",
             T4,
             group="GPU",
-        ),  # fmt: skip
+        ),
         sku("A2C-S", "Spot Preemptible A2 Instance Core running in Americas", A2_CORE),
         sku(
             "A2R-S",
@@ -191,13 +190,13 @@ def catalog_skus() -> list[dict[str, Any]]:
             A2_RAM,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku(
             "A100-S",
             "Nvidia Tesla A100 GPU attached to Spot Preemptible VMs running in Americas",
             A100,
             group="GPU",
-        ),  # fmt: skip
+        ),
         sku("G2C-S", "Spot Preemptible G2 Instance Core running in Americas", G2_CORE),
         sku(
             "G2R-S",
@@ -205,13 +204,13 @@ def catalog_skus() -> list[dict[str, Any]]:
             G2_RAM,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku(
             "L4-S",
             "Nvidia L4 GPU attached to Spot Preemptible VMs running in Americas",
             L4,
             group="GPU",
-        ),  # fmt: skip
+        ),
         # A4/B200: a spot slice SKU carrying the wrong usage type, and its on-demand twin
         sku(
             "B200-S",
@@ -219,14 +218,14 @@ def catalog_skus() -> list[dict[str, Any]]:
             B200_SLICE,
             usage="OnDemand",
             group="GPU",
-        ),  # fmt: skip
+        ),
         sku(
             "B200-O",
             "A4 Nvidia B200 (1 gpu slice) running in Americas",
             B200_SLICE_OD,
             usage="OnDemand",
             group="GPU",
-        ),  # fmt: skip
+        ),
         # C3 + bundled local SSD (per GiB-month)
         sku("C3C-S", "Spot Preemptible C3 Instance Core running in Americas", C3_CORE),
         sku(
@@ -235,7 +234,7 @@ def catalog_skus() -> list[dict[str, Any]]:
             C3_RAM,
             unit="GiBy.h",
             group="RAM",
-        ),  # fmt: skip
+        ),
         sku(
             "LSSD-S",
             "SSD backed Local Storage attached to Spot Preemptible VMs running in Americas",
@@ -243,7 +242,7 @@ def catalog_skus() -> list[dict[str, Any]]:
             unit="GiBy.mo",
             group="LocalSSD",
             family="Storage",
-        ),  # fmt: skip
+        ),
         # N2D has a core rate but no RAM rate → no n2d row at all
         sku("N2DC-S", "Spot Preemptible N2D AMD Instance Core running in Americas", "0.0034"),
         # unpriced and non-compute SKUs
@@ -256,7 +255,7 @@ def catalog_skus() -> list[dict[str, Any]]:
             group="Cognosys",
             family="License",
             regions=("global",),
-        ),  # fmt: skip
+        ),
     ]
 
 

@@ -116,7 +116,7 @@ def test_adc_credentials_use_compute_api_and_emit_per_zone_rows(
 
 def test_no_key_and_no_adc_is_unconfigured(httpserver: HTTPServer) -> None:
     settings = make_settings(httpserver)
-    with pytest.raises(FeedUnconfigured, match="SPOTARB_GCP_API_KEY.*application-default"):
+    with pytest.raises(FeedUnconfigured, match=r"SPOTARB_GCP_API_KEY.*application-default"):
         GcpFeed.from_settings(settings, make_clients(settings))
 
 
@@ -168,8 +168,9 @@ def test_compute_403_falls_back_to_builtin_table(gcp_api: GcpApi, httpserver: HT
 def test_malformed_money_is_reported_and_other_rows_kept(
     gcp_api: GcpApi, httpserver: HTTPServer
 ) -> None:
-    bad = fx.sku("C2R-S", "Preemptible Compute optimized Ram running in Iowa", "0.001",
-                 unit="GiBy.h")  # fmt: skip
+    bad = fx.sku(
+        "C2R-S", "Preemptible Compute optimized Ram running in Iowa", "0.001", unit="GiBy.h"
+    )
     bad["pricingInfo"][0]["pricingExpression"]["tieredRates"][0]["unitPrice"]["nanos"] = "1e6"
     gcp_api.skus = [s if s["skuId"] != "C2R-S" else bad for s in gcp_api.skus]
     settings = make_settings(httpserver, gcp_api_key=API_KEY)

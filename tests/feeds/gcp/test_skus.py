@@ -41,50 +41,107 @@ def test_malformed_money_is_a_parse_error(unit_price: dict[str, object]) -> None
         ("Spot Preemptible N2 Instance Core running in Americas", "Compute", ("core", "n2", True)),
         ("Spot Preemptible N2 Instance Ram running in Americas", "Compute", ("ram", "n2", True)),
         ("N2 Instance Core running in Americas", "Compute", ("core", "n2", False)),
-        ("Preemptible N1 Predefined Instance Core running in Virginia", "Compute",
-         ("core", "n1", True)),
-        ("Spot Preemptible N1 Predefined Instance Ram running in Iowa", "Compute",
-         ("ram", "n1", True)),
+        (
+            "Preemptible N1 Predefined Instance Core running in Virginia",
+            "Compute",
+            ("core", "n1", True),
+        ),
+        (
+            "Spot Preemptible N1 Predefined Instance Ram running in Iowa",
+            "Compute",
+            ("ram", "n1", True),
+        ),
         ("Preemptible Compute optimized Ram running in Montreal", "Compute", ("ram", "c2", True)),
-        ("Spot Preemptible Compute optimized Core running in Iowa", "Compute",
-         ("core", "c2", True)),
-        ("Spot Preemptible N2D AMD Instance Core running in Americas", "Compute",
-         ("core", "n2d", True)),
-        ("Spot Preemptible C4A Arm Instance Ram running in Americas", "Compute",
-         ("ram", "c4a", True)),
-        ("Spot Preemptible Memory-optimized Instance Core running in Americas", "Compute",
-         ("core", "m1", True)),
-        ("Spot Preemptible M3 Memory-optimized Instance Core running in Americas", "Compute",
-         ("core", "m3", True)),
-        ("Spot Preemptible A3Plus Instance Core running in Americas", "Compute",
-         ("core", "a3plus", True)),
-        ("Nvidia Tesla T4 GPU attached to Spot Preemptible VMs running in Americas", "Compute",
-         ("gpu", "t4", True)),
-        ("Nvidia Tesla K80 GPU attached to Preemptible VMs running in Americas", "Compute",
-         ("gpu", "k80", True)),
+        (
+            "Spot Preemptible Compute optimized Core running in Iowa",
+            "Compute",
+            ("core", "c2", True),
+        ),
+        (
+            "Spot Preemptible N2D AMD Instance Core running in Americas",
+            "Compute",
+            ("core", "n2d", True),
+        ),
+        (
+            "Spot Preemptible C4A Arm Instance Ram running in Americas",
+            "Compute",
+            ("ram", "c4a", True),
+        ),
+        (
+            "Spot Preemptible Memory-optimized Instance Core running in Americas",
+            "Compute",
+            ("core", "m1", True),
+        ),
+        (
+            "Spot Preemptible M3 Memory-optimized Instance Core running in Americas",
+            "Compute",
+            ("core", "m3", True),
+        ),
+        (
+            "Spot Preemptible A3Plus Instance Core running in Americas",
+            "Compute",
+            ("core", "a3plus", True),
+        ),
+        (
+            "Nvidia Tesla T4 GPU attached to Spot Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "t4", True),
+        ),
+        (
+            "Nvidia Tesla K80 GPU attached to Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "k80", True),
+        ),
         ("Nvidia Tesla T4 GPU running in Americas", "Compute", ("gpu", "t4", False)),
-        ("Nvidia Tesla A100 80GB GPU attached to Spot Preemptible VMs running in Americas",
-         "Compute", ("gpu", "a100-80gb", True)),
-        ("Nvidia H100 80GB Mega GPU attached to Spot Preemptible VMs running in Americas",
-         "Compute", ("gpu", "h100-mega-80gb", True)),
-        ("Nvidia H100 Mega 80GB GPU attached to Spot Preemptible VMs running in Americas",
-         "Compute", ("gpu", "h100-mega-80gb", True)),
-        ("Nvidia H100 80GB Plus GPU running in Americas", "Compute",
-         ("gpu", "h100-mega-80gb", False)),
-        ("H200 141GB GPU attached to Spot Preemptible VMs running in Americas", "Compute",
-         ("gpu", "h200-141gb", True)),
-        ("Spot Preemptible A4 Nvidia B200 (1 gpu slice) running in Americas", "Compute",
-         ("slice", "b200", True)),
+        (
+            "Nvidia Tesla A100 80GB GPU attached to Spot Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "a100-80gb", True),
+        ),
+        (
+            "Nvidia H100 80GB Mega GPU attached to Spot Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "h100-mega-80gb", True),
+        ),
+        (
+            "Nvidia H100 Mega 80GB GPU attached to Spot Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "h100-mega-80gb", True),
+        ),
+        (
+            "Nvidia H100 80GB Plus GPU running in Americas",
+            "Compute",
+            ("gpu", "h100-mega-80gb", False),
+        ),
+        (
+            "H200 141GB GPU attached to Spot Preemptible VMs running in Americas",
+            "Compute",
+            ("gpu", "h200-141gb", True),
+        ),
+        (
+            "Spot Preemptible A4 Nvidia B200 (1 gpu slice) running in Americas",
+            "Compute",
+            ("slice", "b200", True),
+        ),
         ("A4 Nvidia B200 (1 gpu slice) running in Americas", "Compute", ("slice", "b200", False)),
-        ("Spot Preemptible Micro Instance with burstable CPU running in Americas", "Compute",
-         ("instance", "f1", True)),
-        ("Preemptible Small Instance with 1 VCPU running in Americas", "Compute",
-         ("instance", "g1", True)),
-        ("SSD backed Local Storage attached to Spot Preemptible VMs running in Americas",
-         "Storage", ("ssd", "local-ssd", True)),
+        (
+            "Spot Preemptible Micro Instance with burstable CPU running in Americas",
+            "Compute",
+            ("instance", "f1", True),
+        ),
+        (
+            "Preemptible Small Instance with 1 VCPU running in Americas",
+            "Compute",
+            ("instance", "g1", True),
+        ),
+        (
+            "SSD backed Local Storage attached to Spot Preemptible VMs running in Americas",
+            "Storage",
+            ("ssd", "local-ssd", True),
+        ),
         ("SSD backed Local Storage running in Americas", "Storage", ("ssd", "local-ssd", False)),
     ],
-)  # fmt: skip
+)
 def test_descriptions_classify(description: str, family: str, expected: object) -> None:
     assert classify(description, family) == expected
 
@@ -120,7 +177,7 @@ def test_regions_come_from_service_regions_not_the_description() -> None:
             "Spot Preemptible N2 Instance Core running in Zurich",
             "0.01",
             regions=("europe-west6", "europe-west3"),
-        )  # fmt: skip
+        )
     )
     assert not isinstance(parsed, str)
     assert parsed.regions == ("europe-west6", "europe-west3")
@@ -133,7 +190,7 @@ def test_wrong_usage_type_spot_sku_is_spot() -> None:
             "Spot Preemptible A4 Nvidia B200 (1 gpu slice) running in Americas",
             "4.9",
             usage="OnDemand",
-        )  # fmt: skip
+        )
     )
     assert not isinstance(parsed, str) and parsed.spot and parsed.resource == "slice"
 
@@ -155,7 +212,7 @@ def test_local_ssd_month_price_becomes_hourly() -> None:
             "0.073",
             unit="GiBy.mo",
             family="Storage",
-        )  # fmt: skip
+        )
     )
     assert not isinstance(parsed, str)
     assert parsed.rate.price == Decimal("0.073") / 730
