@@ -15,12 +15,8 @@ from tests.proxy_server import ProxyProcess, free_port
 
 
 @pytest.fixture
-def adc_file(
-    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    path = write_service_account_file(
-        tmp_path / "sa.json", httpserver.url_for("/token"), PROJECT
-    )
+def adc_file(httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = write_service_account_file(tmp_path / "sa.json", httpserver.url_for("/token"), PROJECT)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
     return path
 
