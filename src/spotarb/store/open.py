@@ -1,4 +1,4 @@
-"""Open a store from a path or URL: ``/path/x.db``, ``sqlite:///path/x.db``, ``:memory:``."""
+"""Open a store from a path or URL: ``/path/x.db``, ``sqlite:///x.db``, ``:memory:``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ def open_store(target: str) -> PriceStore:
     if target.startswith(("postgres://", "postgresql://")):
         raise StoreError("PostgreSQL is not supported yet; use a SQLite path or sqlite:/// URL")
     if target.startswith("sqlite://"):
-        path = target.removeprefix("sqlite://")
-        path = path.removeprefix("/") if path.startswith("//") else path
-        if not path or path == "/":
+        # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db.
+        path = target.removeprefix("sqlite://").removeprefix("/")
+        if not path:
             raise StoreError(f"invalid SQLite URL {target!r}: no path")
         return SqliteStore(path)
     if "://" in target:

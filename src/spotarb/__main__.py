@@ -1,0 +1,3 @@
+from spotarb.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""The single writer: every price that reaches the store goes through :class:`Aggregator`.
+
+It takes a feed's result (or an import), checks the batch, writes it
+atomically, records the run and tells listeners (the placement snapshot, the
+cache) that the data changed. A failed feed is recorded as a failed run and
+writes nothing, so a feed failing never erases good prices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from spotarb.feeds.base import FeedResult
+from spotarb.models import PriceKey, SpotPrice
+from spotarb.store.base import PriceStore, WriteStats
+
+logger = logging.getLogger(__name__)
+
+ChangeListener = Callable[[WriteStats], None]
+
+
+@dataclass(slots=True)
+class BatchReport:
+    """What the aggregator did with one batch."""
+
+    source: str
+    stats: WriteStats
+    rejected: int = 0
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Aggregator:
+    """Serializes writes (one batch at a time) and notifies listeners after each commit."""
+
+    def __init__(self, store: PriceStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._listeners: list[ChangeListener] = []
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        self._listeners.append(listener)
+
+    def apply(self, result: FeedResult, *, started_at: datetime | None = None) -> BatchReport:
+        """Write one feed result. Rows of another provider are rejected, not written."""
+        started = started_at or datetime.now(UTC)
+        source = result.feed
+        rejected: list[str] = []
+        provider = source if source in {"aws", "azure", "gcp"} else None
+        newest: dict[PriceKey, SpotPrice] = {}
+        history: list[SpotPrice] = list(result.history)
+        duplicates = 0
+        for price in result.prices:
+            if provider is not None and price.provider != provider:
+                rejected.append(
+                    f"{price.provider}/{price.region}/{price.instance_type}: "
+                    f"provider does not match feed {source}"
+                )
+                continue
+            key = price.key
+            kept = newest.get(key)
+            if kept is None:
+                newest[key] = price
+                continue
+            duplicates += 1
+            if price.observed_at >= kept.observed_at:
+                history.append(kept)
+                newest[key] = price
+            else:
+                history.append(price)
+        errors = [f"{e.region}: {e.message}" for e in result.errors]
+        if rejected:
+            errors.append(f"{len(rejected)} rows rejected (first: {rejected[0]})")
+        with self._lock:
+            stats = self.store.write_batch(
+                list(newest.values()),
+                history,
+                source=source,
+                started_at=started,
+                errors=errors,
+            )
+        if rejected:
+            logger.warning("%s: %d rows rejected, e.g. %s", source, len(rejected), rejected[0])
+        self._notify(stats)
+        return BatchReport(source, stats, len(rejected), duplicates, errors)
+
+    def record_failure(self, source: str, error: str, *, started_at: datetime) -> None:
+        """A run that produced nothing: recorded, and the stored prices stay as they were."""
+        with self._lock:
+            self.store.record_failed_run(source=source, started_at=started_at, error=error)
+
+    def _notify(self, stats: WriteStats) -> None:
+        for listener in self._listeners:
+            try:
+                listener(stats)
+            except Exception:
+                logger.exception("change listener failed")

@@ -1,0 +1,87 @@
+"""Column lists and row conversion for the SQL tables, kept explicit (not derived from the model).
+
+Timestamps are stored as ISO 8601 UTC text (sortable, readable in the sqlite3 shell).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from spotarb.models import SpotPrice
+
+KEY_COLUMNS: Final = ("provider", "region", "availability_zone", "instance_type", "os")
+
+#: Every column of ``spot_prices`` and ``price_history``, in table order.
+PRICE_COLUMNS: Final = (
+    *KEY_COLUMNS,
+    "vcpu",
+    "memory_gb",
+    "gpu_count",
+    "gpu_type",
+    "gpu_memory_gb",
+    "arch",
+    "network_bandwidth_gbps",
+    "price_per_hour",
+    "on_demand_price_per_hour",
+    "interruption_rate",
+    "interruption_source",
+    "source",
+    "observed_at",
+    "collected_at",
+)
+
+SELECT_PRICE_COLUMNS: Final = ", ".join(PRICE_COLUMNS)
+
+
+def ts(value: datetime) -> str:
+    return value.isoformat()
+
+
+def to_row(p: SpotPrice) -> tuple[Any, ...]:
+    return (
+        p.provider,
+        p.region,
+        p.availability_zone,
+        p.instance_type,
+        p.os,
+        p.vcpu,
+        p.memory_gb,
+        p.gpu_count,
+        p.gpu_type,
+        p.gpu_memory_gb,
+        p.arch,
+        p.network_bandwidth_gbps,
+        p.price_per_hour,
+        p.on_demand_price_per_hour,
+        p.interruption_rate,
+        p.interruption_source,
+        p.source,
+        p.observed_at.isoformat(),
+        p.collected_at.isoformat(),
+    )
+
+
+def from_row(row: tuple[Any, ...]) -> SpotPrice:
+    return SpotPrice(
+        provider=row[0],
+        region=row[1],
+        availability_zone=row[2],
+        instance_type=row[3],
+        os=row[4],
+        vcpu=row[5],
+        memory_gb=row[6],
+        gpu_count=row[7],
+        gpu_type=row[8],
+        gpu_memory_gb=row[9],
+        arch=row[10],
+        network_bandwidth_gbps=row[11],
+        price_per_hour=row[12],
+        on_demand_price_per_hour=row[13],
+        interruption_rate=row[14],
+        interruption_source=row[15],
+        # Rows written before a column existed read back as NULL: default them.
+        source=row[16] or "",
+        observed_at=datetime.fromisoformat(row[17]),
+        collected_at=datetime.fromisoformat(row[18]),
+    )

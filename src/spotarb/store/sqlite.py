@@ -1,0 +1,386 @@
+"""The SQLite backend: one WAL-mode file, thread-local connections, one writer at a time."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from spotarb.errors import StoreError
+from spotarb.models import PriceKey, SpotPrice
+from spotarb.store.base import (
+    CollectionRun,
+    PriceFilter,
+    ProviderInfo,
+    StoreInfo,
+    WriteStats,
+)
+from spotarb.store.migrations import LATEST_VERSION, current_version, migrate
+from spotarb.store.schema import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, from_row, to_row
+
+logger = logging.getLogger(__name__)
+
+#: Rows per executemany call; bounded so a huge batch does not build one giant list twice.
+CHUNK: Final = 5000
+
+_PLACEHOLDERS: Final = ", ".join("?" for _ in PRICE_COLUMNS)
+_UPSERT: Final = (
+    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS}) "
+    "ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in PRICE_COLUMNS[5:])
+)
+# A change point seen by this batch replaces a stored one at the same instant (a correction);
+# backfilled change points never overwrite what is stored.
+_RECORD_CHANGE: Final = (
+    f"INSERT OR REPLACE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
+)
+_BACKFILL_HISTORY: Final = (
+    f"INSERT OR IGNORE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteStore:
+    """A price store in one SQLite file (or ``:memory:`` for a throwaway store)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.url = self.path if self.path == ":memory:" else f"sqlite:///{self.path}"
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._memory_conn: sqlite3.Connection | None = None
+        if self.path != ":memory:":
+            parent = Path(self.path).expanduser().parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create database directory {parent}: {exc}") from None
+        conn = self._conn()
+        try:
+            self.schema_version = migrate(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+
+    # -- connections ------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,  # explicit BEGIN/COMMIT only
+                check_same_thread=self.path != ":memory:",
+                timeout=30.0,
+            )
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            # One in-memory database shared by every thread (it exists only in this connection).
+            if self._memory_conn is None:
+                self._memory_conn = self._connect()
+            return self._memory_conn
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._memory_conn is not None:
+            self._memory_conn.close()
+            self._memory_conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all or nothing, one writer at a time."""
+        with self._write_lock:
+            conn = self._conn()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write database {self.path}: {exc}") from None
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write database {self.path}: {exc}") from None
+
+    def _after_chunk(self, written: int) -> None:
+        """Called after each chunk inside the write transaction (a seam for fault tests)."""
+
+    # -- writes -----------------------------------------------------------------------
+
+    def write_batch(
+        self,
+        prices: Sequence[SpotPrice],
+        history: Sequence[SpotPrice] = (),
+        *,
+        source: str,
+        started_at: datetime | None = None,
+        errors: Sequence[str] = (),
+    ) -> WriteStats:
+        started = started_at or _now()
+        stats = WriteStats(rows_seen=len(prices))
+        try:
+            with self._transaction() as conn:
+                existing = self._existing_prices(conn, prices)
+                new_rows: list[tuple[Any, ...]] = []
+                history_rows: list[tuple[Any, ...]] = []
+                seen: set[PriceKey] = set()
+                for price in prices:
+                    key = price.key
+                    if key in seen:
+                        raise StoreError(
+                            f"batch from {source} has two rows for {'/'.join(key)}; "
+                            "a batch holds one current price per key"
+                        )
+                    seen.add(key)
+                    row = to_row(price)
+                    new_rows.append(row)
+                    old = existing.get(key)
+                    if old is None:
+                        stats.inserted += 1
+                        history_rows.append(row)
+                    elif old != price.price_per_hour:
+                        stats.changed += 1
+                        history_rows.append(row)
+                    else:
+                        stats.unchanged += 1
+                    if len(new_rows) >= CHUNK:
+                        conn.executemany(_UPSERT, new_rows)
+                        self._after_chunk(len(new_rows))
+                        new_rows.clear()
+                if new_rows:
+                    conn.executemany(_UPSERT, new_rows)
+                    self._after_chunk(len(new_rows))
+                before = conn.total_changes
+                conn.executemany(_RECORD_CHANGE, history_rows)
+                conn.executemany(_BACKFILL_HISTORY, (to_row(p) for p in history))
+                stats.history_added = conn.total_changes - before
+                if stats.inserted or stats.changed or history:
+                    conn.execute("UPDATE store_meta SET value = value + 1 WHERE key='data_version'")
+                status = "partial" if errors else "ok"
+                stats.run_id = self._insert_run(
+                    conn,
+                    source=source,
+                    started_at=started,
+                    rows_seen=stats.rows_seen,
+                    rows_changed=stats.inserted + stats.changed,
+                    status=status,
+                    error="; ".join(errors),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write database {self.path}: {exc}") from None
+        return stats
+
+    def _existing_prices(
+        self, conn: sqlite3.Connection, prices: Sequence[SpotPrice]
+    ) -> dict[PriceKey, float]:
+        """Current price per key for the providers in the batch (one scan, no per-row query)."""
+        providers = sorted({p.provider for p in prices})
+        if not providers:
+            return {}
+        marks = ", ".join("?" for _ in providers)
+        cursor = conn.execute(
+            "SELECT provider, region, availability_zone, instance_type, os, price_per_hour "
+            f"FROM spot_prices WHERE provider IN ({marks})",
+            providers,
+        )
+        return {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in cursor}
+
+    def _insert_run(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        source: str,
+        started_at: datetime,
+        rows_seen: int,
+        rows_changed: int,
+        status: str,
+        error: str,
+    ) -> int:
+        cursor = conn.execute(
+            "INSERT INTO collection_runs (source, started_at, finished_at, rows_seen, "
+            "rows_changed, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                source,
+                started_at.isoformat(),
+                _now().isoformat(),
+                rows_seen,
+                rows_changed,
+                status,
+                error,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def record_failed_run(self, *, source: str, started_at: datetime, error: str) -> CollectionRun:
+        with self._transaction() as conn:
+            run_id = self._insert_run(
+                conn,
+                source=source,
+                started_at=started_at,
+                rows_seen=0,
+                rows_changed=0,
+                status="failed",
+                error=error,
+            )
+        return self.runs(limit=1, run_id=run_id)[0]
+
+    # -- reads ------------------------------------------------------------------------
+
+    def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
+        flt = flt or PriceFilter()
+        where: list[str] = []
+        args: list[Any] = []
+
+        def one_of(column: str, values: tuple[str, ...]) -> None:
+            if values:
+                where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                args.extend(values)
+
+        one_of("provider", flt.providers)
+        one_of("region", flt.regions)
+        one_of("instance_type", flt.instance_types)
+        if flt.gpu_type:
+            where.append("gpu_type = ?")
+            args.append(flt.gpu_type)
+        for column, value, op in (
+            ("vcpu", flt.min_vcpu, ">="),
+            ("memory_gb", flt.min_memory_gb, ">="),
+            ("price_per_hour", flt.max_price, "<="),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                args.append(value)
+        sql = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type"
+        if flt.limit is not None:
+            sql += " LIMIT ?"
+            args.append(flt.limit)
+        return [from_row(r) for r in self._read(sql, args)]
+
+    def history(
+        self,
+        key: PriceKey,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SpotPrice]:
+        sql = (
+            f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history WHERE provider = ? AND region = ? "
+            "AND availability_zone = ? AND instance_type = ? AND os = ?"
+        )
+        args: list[Any] = list(key)
+        if since is not None:
+            sql += " AND observed_at >= ?"
+            args.append(since.astimezone(UTC).isoformat())
+        if until is not None:
+            sql += " AND observed_at <= ?"
+            args.append(until.astimezone(UTC).isoformat())
+        sql += " ORDER BY observed_at"
+        return [from_row(r) for r in self._read(sql, args)]
+
+    def all_history(self) -> list[SpotPrice]:
+        sql = (
+            f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history ORDER BY provider, region, "
+            "availability_zone, instance_type, os, observed_at"
+        )
+        return [from_row(r) for r in self._read(sql, [])]
+
+    def runs(
+        self, source: str | None = None, limit: int = 50, *, run_id: int | None = None
+    ) -> list[CollectionRun]:
+        sql = (
+            "SELECT id, source, started_at, finished_at, rows_seen, rows_changed, status, error "
+            "FROM collection_runs"
+        )
+        args: list[Any] = []
+        if run_id is not None:
+            sql += " WHERE id = ?"
+            args.append(run_id)
+        elif source is not None:
+            sql += " WHERE source = ?"
+            args.append(source)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [
+            CollectionRun(
+                id=r[0],
+                source=r[1],
+                started_at=datetime.fromisoformat(r[2]),
+                finished_at=datetime.fromisoformat(r[3]) if r[3] else None,
+                rows_seen=r[4],
+                rows_changed=r[5],
+                status=r[6],
+                error=r[7],
+            )
+            for r in self._read(sql, args)
+        ]
+
+    def data_version(self) -> int:
+        row = self._read("SELECT value FROM store_meta WHERE key = 'data_version'", [])
+        return int(row[0][0]) if row else 0
+
+    def info(self) -> StoreInfo:
+        conn = self._conn()
+        per_provider = self._read(
+            "SELECT provider, COUNT(*), MAX(observed_at), MAX(collected_at) FROM spot_prices "
+            "GROUP BY provider ORDER BY provider",
+            [],
+        )
+        return StoreInfo(
+            url=self.url,
+            schema_version=current_version(conn),
+            current_rows=self._count("spot_prices"),
+            history_rows=self._count("price_history"),
+            runs=self._count("collection_runs"),
+            providers=[
+                ProviderInfo(
+                    provider=r[0],
+                    rows=r[1],
+                    newest_observed_at=datetime.fromisoformat(r[2]) if r[2] else None,
+                    newest_collected_at=datetime.fromisoformat(r[3]) if r[3] else None,
+                )
+                for r in per_provider
+            ],
+        )
+
+    def _count(self, table: str) -> int:
+        return int(self._read(f"SELECT COUNT(*) FROM {table}", [])[0][0])
+
+    def _read(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            if self.path == ":memory:":
+                with self._write_lock:
+                    return self._conn().execute(sql, args).fetchall()
+            return self._conn().execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read database {self.path}: {exc}") from None
+
+
+assert LATEST_VERSION >= 2  # store_meta (data_version) exists from version 2 on
