@@ -242,7 +242,8 @@ def test_rate_book_keeps_good_skus_and_reports_malformed_ones() -> None:
     bad["pricingInfo"][0]["pricingExpression"]["tieredRates"][0]["unitPrice"]["units"] = "1.5"
     book = RateBook()
     problems = book.add_skus([good, bad])
-    assert len(problems) == 1 and "BAD" in problems[0]
+    assert len(problems) == 1 and "BAD" in problems[0][1]
+    assert problems[0][0] == ("us-central1",)
     rate = book.get("core", "n2", True, "us-central1")
     assert rate is not None and rate.price == Decimal("0.02")
     assert book.get("ram", "n2", True, "us-central1") is None

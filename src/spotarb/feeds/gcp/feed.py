@@ -60,6 +60,8 @@ class GcpFeed(Feed):
         self._api_key = api_key
         self._credentials = credentials
         self._project = project
+        #: Regions where a malformed SKU was skipped in this run: their rows may be incomplete.
+        self._damaged: set[str] = set()
 
     @classmethod
     def from_settings(
@@ -113,6 +115,7 @@ class GcpFeed(Feed):
         if since is not None:
             logger.info("gcp: history backfill is not supported; collecting current prices")
         result = FeedResult(feed=self.name)
+        self._damaged = set()
         collected_at = utcnow()
         token = self._token()
         book, complete = self._fetch_rates(token, result, progress)
@@ -125,7 +128,7 @@ class GcpFeed(Feed):
         result.counts.update(book.counts)
         result.counts.update(report.counts)
         if complete:
-            bad = {e.region for e in result.errors}
+            bad = {e.region for e in result.errors} | self._damaged
             result.regions_ok = sorted(
                 r for r in report.regions if r not in bad and (zonal_ok is None or r in zonal_ok)
             )
@@ -152,8 +155,10 @@ class GcpFeed(Feed):
                 ):
                     pages += 1
                     skus = page.get("skus") or []
-                    for problem in book.add_skus(skus):
-                        result.errors.append(RegionError(CATALOG, problem))
+                    for regions, problem in book.add_skus(skus):
+                        self._damaged.update(regions)
+                        where = ", ".join(regions) or "no region"
+                        result.errors.append(RegionError(CATALOG, f"{problem} [{where}]"))
             except FeedError as exc:
                 if pages == 0:
                     raise

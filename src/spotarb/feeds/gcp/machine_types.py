@@ -318,15 +318,22 @@ def add_api_page(catalog: ZonalCatalog, page: Mapping[str, Any]) -> list[tuple[s
         if warning and warning.get("code") != "NO_RESULTS_ON_PAGE":
             problems.append((zone, f"{warning.get('code')}: {warning.get('message', '')}"))
         for item in (body or {}).get("machineTypes") or []:
-            parsed = machine_type_from_api(item)
-            if isinstance(parsed, str):
-                catalog.skipped[parsed] = catalog.skipped.get(parsed, 0) + 1
-                continue
+            name = str(item.get("name", ""))
+            known = catalog.types.get(name)
+            if known is None or item.get("deprecated"):
+                # A type's shape is the same in every zone: parse it once (the
+                # deprecation state can differ per zone, so those are re-checked).
+                parsed = machine_type_from_api(item)
+                if isinstance(parsed, str):
+                    catalog.skipped[parsed] = catalog.skipped.get(parsed, 0) + 1
+                    continue
+                if known is None:
+                    catalog.types[name] = known = parsed
             item_zone = str(item.get("zone") or zone).rsplit("/", 1)[-1]
-            known = catalog.types.get(parsed.name)
-            if known is None:
-                catalog.types[parsed.name] = parsed
-            zones_of.setdefault(parsed.name, set(known.zones if known else ())).add(item_zone)
+            zones = zones_of.get(name)
+            if zones is None:
+                zones = zones_of[name] = set(known.zones)
+            zones.add(item_zone)
     for name, zones in zones_of.items():
         catalog.types[name] = replace(catalog.types[name], zones=tuple(sorted(zones)))
     return problems

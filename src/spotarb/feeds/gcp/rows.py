@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -116,29 +117,32 @@ def build_prices(
             on_demand = compose(shape, region, book, spot=False)
             od_price = float(on_demand.price) if isinstance(on_demand, Composed) else None
             observed = spot.effective or collected_at
-            for zone in zones:
-                rows.append(
-                    SpotPrice(
-                        provider="gcp",
-                        region=region,
-                        availability_zone=zone,
-                        instance_type=shape.name,
-                        vcpu=shape.vcpu,
-                        memory_gb=shape.memory_gib,
-                        price_per_hour=float(spot.price),
-                        gpu_count=shape.gpu_count,
-                        gpu_type=gpu_type,
-                        gpu_memory_gb=gpu_memory,
-                        arch=arch,
-                        network_bandwidth_gbps=network,
-                        on_demand_price_per_hour=od_price,
-                        interruption_rate=None,
-                        interruption_source=None,
-                        source=SOURCE,
-                        observed_at=observed,
-                        collected_at=collected_at,
-                    )
-                )
+            first = SpotPrice(
+                provider="gcp",
+                region=region,
+                availability_zone=zones[0],
+                instance_type=shape.name,
+                vcpu=shape.vcpu,
+                memory_gb=shape.memory_gib,
+                price_per_hour=float(spot.price),
+                gpu_count=shape.gpu_count,
+                gpu_type=gpu_type,
+                gpu_memory_gb=gpu_memory,
+                arch=arch,
+                network_bandwidth_gbps=network,
+                on_demand_price_per_hour=od_price,
+                interruption_rate=None,
+                interruption_source=None,
+                source=SOURCE,
+                observed_at=observed,
+                collected_at=collected_at,
+            )
+            rows.append(first)
+            for zone in zones[1:]:
+                # Same validated row in another zone: copy instead of re-validating.
+                twin = copy.copy(first)
+                twin.availability_zone = zone
+                rows.append(twin)
             report.regions.add(region)
     report.count("rows", len(rows))
     return rows

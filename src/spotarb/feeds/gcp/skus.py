@@ -154,6 +154,8 @@ _EXPECTED_UNIT: Final[dict[str, str]] = {
 
 def classify(description: str, resource_family: str) -> tuple[str, str, bool] | str:
     """``(resource, key, spot_in_text)`` for a description, or a skip reason."""
+    if resource_family not in ("Compute", "Storage"):
+        return "not-compute"
     low = description.lower()
     if any(word in low for word in _EXCLUDED_WORDS):
         return "excluded"
@@ -240,14 +242,15 @@ class RateBook:
             if old is None or _newer(parsed.rate, old):
                 by_region[region] = parsed.rate
 
-    def add_skus(self, skus: Iterable[Mapping[str, Any]]) -> list[str]:
-        """Parse and add SKUs; returns one message per malformed SKU (they are skipped)."""
-        problems: list[str] = []
+    def add_skus(self, skus: Iterable[Mapping[str, Any]]) -> list[tuple[tuple[str, ...], str]]:
+        """Parse and add SKUs; returns ``(regions, message)`` per malformed SKU (skipped)."""
+        problems: list[tuple[tuple[str, ...], str]] = []
         for sku in skus:
             try:
                 parsed = parse_sku(sku)
             except FeedParseError as exc:
-                problems.append(str(exc))
+                regions = tuple(str(r) for r in sku.get("serviceRegions") or ())
+                problems.append((regions, str(exc)))
                 self._count("malformed")
                 continue
             if isinstance(parsed, str):
