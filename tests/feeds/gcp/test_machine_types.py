@@ -143,6 +143,8 @@ def test_billing_family() -> None:
     assert billing_family("a3-megagpu-8g") == "a3plus"
     assert billing_family("a3-ultragpu-8g") == "a3ultra"
     assert billing_family("a3-highgpu-8g") == "a3"
+    assert billing_family("n1-megamem-96") == "m1"
+    assert billing_family("n1-ultramem-40") == "m1"
     assert zone_region("us-central1-a") == "us-central1"
     assert zone_region("europe-west10-b") == "europe-west10"
 
@@ -168,6 +170,11 @@ def test_api_item_parsing() -> None:
     lssd = machine_type_from_api(machine_type("c3-standard-8-lssd", "z", 8, 32768))
     assert isinstance(lssd, MachineType) and lssd.local_ssd_gib == 750
     assert machine_type_from_api({"name": "x", "guestCpus": "2", "memoryMb": 1}) == "malformed"
+    # bundled local SSD of unknown size: skipped, never priced without it
+    for name in ("z3-highmem-8-highlssd", "c4-standard-8-lssd", "a3-edgegpu-8g"):
+        assert machine_type_from_api(machine_type(name, "z", 8, 65536)) == "unknown-local-ssd"
+    no_ssd = machine_type_from_api(machine_type("a3-ultragpu-8g-nolssd", "z", 224, 3022848))
+    assert isinstance(no_ssd, MachineType) and no_ssd.local_ssd_gib == 0
 
 
 def test_n1_gpu_shapes_respect_documented_limits() -> None:

@@ -206,6 +206,8 @@ def billing_family(name: str) -> str:
         return "a3plus"
     if name.startswith("a3-ultragpu"):
         return "a3ultra"
+    if name.startswith(("n1-megamem", "n1-ultramem")):
+        return "m1"  # the old names of m1-megamem / m1-ultramem, billed as M1
     return name.split("-", 1)[0]
 
 
@@ -267,6 +269,17 @@ class ZonalCatalog:
     skipped: dict[str, int]
 
 
+#: Types whose names do not say "lssd" but that come with local SSD.
+_SSD_PREFIXES: Final = ("a2-ultragpu", "a3-highgpu", "a3-megagpu", "a3-ultragpu", "a3-edgegpu")
+
+
+def bundles_local_ssd(name: str) -> bool:
+    """True when a type comes with local SSD that its price must include."""
+    if name.endswith("-nolssd"):
+        return False
+    return "lssd" in name or name.startswith(_SSD_PREFIXES)
+
+
 def zone_region(zone: str) -> str:
     """``us-central1-a`` → ``us-central1``."""
     return zone.rsplit("-", 1)[0]
@@ -295,7 +308,8 @@ def machine_type_from_api(item: Mapping[str, Any]) -> MachineType | str:
         return "unknown-shared-core"
     builtin = builtin_machine_type(name)
     ssd = builtin.local_ssd_gib if builtin else 0
-    if name.endswith("-lssd") and not ssd:
+    if not ssd and bundles_local_ssd(name):
+        # A bundled SSD of unknown size would leave a component out of the price.
         return "unknown-local-ssd"
     return MachineType(
         name,
