@@ -10,7 +10,12 @@ import pytest
 from spotarb.feeds.gcp.compose import Composed, Missing, compose
 from spotarb.feeds.gcp.machine_types import builtin_catalog, builtin_machine_type
 from spotarb.feeds.gcp.network import bandwidth_gbps
-from spotarb.feeds.gcp.rows import BuildReport, build_prices, with_n1_gpus
+from spotarb.feeds.gcp.rows import (
+    BuildReport,
+    build_prices,
+    families_without_shapes,
+    with_n1_gpus,
+)
 from spotarb.feeds.gcp.skus import RateBook
 from tests.feeds.gcp import conftest as fx
 
@@ -155,3 +160,16 @@ def test_build_prices_regional_rows(book: RateBook) -> None:
 )
 def test_network_bandwidth_rules(name: str, vcpu: float, expected: float | None) -> None:
     assert bandwidth_gbps(name, vcpu) == expected
+
+
+def test_families_with_rates_but_no_shapes_are_reported(book: RateBook) -> None:
+    extra = RateBook()
+    extra.add_skus(
+        [
+            *fx.catalog_skus(),
+            fx.sku("C4C", "Spot Preemptible C4 Instance Core running in Americas", "0.01"),
+            fx.sku("T2DC", "Spot Preemptible T2D AMD Instance Core running in Americas", "0.01"),
+        ]
+    )
+    assert families_without_shapes(extra, builtin_catalog()) == ["c4", "t2d"]
+    assert families_without_shapes(book, builtin_catalog()) == []

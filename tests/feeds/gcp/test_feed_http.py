@@ -72,6 +72,8 @@ def test_api_key_walks_every_page_and_composes_regional_rows(
     )
     assert result.regions_ok == ["us-central1", "us-east1"]
     assert result.counts["sku-pages"] == pages
+    # N2D has a (core) rate and shapes; a family with rates but no shapes is reported
+    assert result.counts.get("families-without-shapes", 0) == 0
     assert API_KEY not in caplog.text
 
 

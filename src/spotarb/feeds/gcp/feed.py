@@ -28,7 +28,12 @@ from spotarb.feeds.gcp.machine_types import (
     builtin_catalog,
     zone_region,
 )
-from spotarb.feeds.gcp.rows import BuildReport, build_prices, with_n1_gpus
+from spotarb.feeds.gcp.rows import (
+    BuildReport,
+    build_prices,
+    families_without_shapes,
+    with_n1_gpus,
+)
 from spotarb.feeds.gcp.skus import COMPUTE_SERVICE, RateBook
 from spotarb.http import OutboundClients
 from spotarb.models import utcnow
@@ -127,6 +132,16 @@ class GcpFeed(Feed):
         )
         result.counts.update(book.counts)
         result.counts.update(report.counts)
+        # With the built-in table, say which priced families it does not cover.
+        unpriced = families_without_shapes(book, shapes) if zonal_ok is None else []
+        if unpriced:
+            result.counts["families-without-shapes"] = len(unpriced)
+            message = (
+                f"spot rates but no machine types for: {', '.join(unpriced)}"
+                " (not guessed; the Compute API, with ADC and a project, lists their shapes)"
+            )
+            logger.info("gcp: %s", message)
+            progress(ProgressEvent(self.name, CATALOG, "info", message=message))
         if complete:
             bad = {e.region for e in result.errors} | self._damaged
             result.regions_ok = sorted(

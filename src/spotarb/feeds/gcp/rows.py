@@ -73,6 +73,13 @@ def with_n1_gpus(
     return out
 
 
+def families_without_shapes(book: RateBook, shapes: Iterable[MachineType]) -> list[str]:
+    """Families with spot core rates but no machine type to compose: reported, not guessed."""
+    with_rates = {key for (resource, key, spot) in book.rates if resource == "core" and spot}
+    covered = {billing_family(s.base or s.name) for s in shapes}
+    return sorted(with_rates - covered)
+
+
 def _candidate_regions(shape: MachineType, book: RateBook) -> set[str]:
     """Regions where the type's first component has a spot rate (built-in shapes)."""
     family = billing_family(shape.base or shape.name)
