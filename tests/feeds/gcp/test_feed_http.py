@@ -215,3 +215,15 @@ def test_region_filter(gcp_api: GcpApi, httpserver: HTTPServer) -> None:
     result = GcpFeed.from_settings(settings, make_clients(settings)).collect()
     assert result.prices and {p.region for p in result.prices} == {"us-east1"}
     assert result.regions_ok == ["us-east1"]
+
+
+def test_a_repeating_page_token_stops_the_walk(httpserver: HTTPServer) -> None:
+    page = {"skus": fx.catalog_skus()[:4], "nextPageToken": "same"}
+    httpserver.expect_request(fx.SKU_PATH).respond_with_json(page)
+    settings = make_settings(httpserver, gcp_api_key=API_KEY)
+    result = GcpFeed.from_settings(settings, make_clients(settings)).collect()
+    assert len(httpserver.log) == 2  # page 2 hands back the token it was asked with → stop
+    assert [e.region for e in result.errors] == ["billing-catalog"]
+    assert "nextPageToken repeats" in result.errors[0].message
+    assert any(p.instance_type == "n2-standard-8" for p in result.prices)
+    assert result.regions_ok == []
