@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     azure_prices_url: str = "https://prices.azure.com/api/retail/prices"
     azure_management_url: str = "https://management.azure.com"
     azure_subscription_id: str | None = None
+    #: Try azure-identity's DefaultAzureCredential (specs from Resource SKUs, eviction
+    #: rates). False: prices and size-name specs only, no credential probing at all.
+    azure_use_credentials: bool = True
+    #: Regions walked at the same time (each region is still one sequential walk).
+    azure_concurrency: int = Field(default=4, ge=1, le=16)
 
     # --- GCP ---------------------------------------------------------------------
     gcp_api_key: SecretStr | None = None

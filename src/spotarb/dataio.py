@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ _FLOATS: Final = frozenset(
     }
 )
 _TIMES: Final = frozenset({"observed_at", "collected_at"})
+_REQUIRED_SET: Final = frozenset(REQUIRED)
 _KNOWN: Final = frozenset(FIELD_NAMES)
 #: How many bad rows a refusal lists before it only counts the rest.
 MAX_REPORTED: Final = 20
@@ -76,101 +77,211 @@ def _field_name(raw: str) -> str:
     raise ValueError(name)
 
 
-def _convert(name: str, value: Any, now: datetime) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        if value == "":
+_TIME_CACHE_LIMIT: Final = 4096
+
+
+class _Converter:
+    """Converts one file's raw cell values; caches timestamps (rows share a handful of them)."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, datetime] = {}
+
+    def convert(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                return None
+        if value is None:
             return None
-    if value is None:
-        return None
-    if name in _FLOATS:
+        if name in _FLOATS:
+            return self._float(name, value)
+        if name == "gpu_count":
+            return self._count(name, value)
+        if name in _TIMES:
+            return self._time(name, value)
+        return value if isinstance(value, str) else str(value)
+
+    @staticmethod
+    def _float(name: str, value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValidationError(name, value, "must be a number")
         if isinstance(value, str):
             try:
                 number = float(value)
             except ValueError:
                 raise ValidationError(name, value, "must be a number") from None
-            if not math.isfinite(number):
-                raise ValidationError(name, value, "must be a finite number")
-            return number
-        return value
-    if name == "gpu_count":
-        if isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                raise ValidationError(name, value, "must be a whole number") from None
-            if not number.is_integer():
-                raise ValidationError(name, value, "must be a whole number")
-            return int(number)
-        return value
-    if name in _TIMES:
+        elif isinstance(value, int | float):
+            number = float(value)
+        else:
+            raise ValidationError(name, value, "must be a number")
+        if not math.isfinite(number):
+            raise ValidationError(name, value, "must be a finite number")
+        return number
+
+    @staticmethod
+    def _count(name: str, value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError(name, value, "must be a whole number")
+        if isinstance(value, int):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(name, value, "must be a whole number") from None
+        if not number.is_integer():
+            raise ValidationError(name, value, "must be a whole number")
+        return int(number)
+
+    def _time(self, name: str, value: Any) -> datetime:
         if isinstance(value, datetime):
             return value
         if not isinstance(value, str):
             raise ValidationError(name, value, "must be an ISO 8601 timestamp")
+        cached = self._times.get(value)
+        if cached is not None:
+            return cached
         try:
             when = datetime.fromisoformat(value)
         except ValueError:
             raise ValidationError(name, value, "must be an ISO 8601 timestamp") from None
         if when.tzinfo is None:
             raise ValidationError(name, value, "must carry a time zone (e.g. Z or +00:00)")
-        return when.astimezone(UTC)
-    return value if isinstance(value, str) else str(value)
+        when = when.astimezone(UTC)
+        if len(self._times) < _TIME_CACHE_LIMIT:
+            self._times[value] = when
+        return when
 
 
-def price_from_mapping(record: Mapping[str, Any], now: datetime) -> SpotPrice:
+def _column_names(header: Iterable[str]) -> list[str]:
+    names = []
+    for raw in header:
+        try:
+            names.append(_field_name(raw))
+        except ValueError:
+            raise DataFileError(
+                f"unknown column {raw!r} in the header; columns are the normalized "
+                f"row's field names: {', '.join(FIELD_NAMES)}"
+            ) from None
+    return names
+
+
+def _build(values: dict[str, Any], now: datetime) -> SpotPrice:
+    if len(values.keys() & _REQUIRED_SET) != len(REQUIRED):
+        missing = next(name for name in REQUIRED if name not in values)
+        raise ValidationError(missing, None, "is required")
+    if "observed_at" not in values:
+        values["observed_at"] = now
+    if "collected_at" not in values:
+        values["collected_at"] = now
+    if "source" not in values:
+        values["source"] = "import"
+    return SpotPrice(**values)
+
+
+def price_from_mapping(
+    record: Mapping[str, Any], now: datetime, converter: _Converter | None = None
+) -> SpotPrice:
     """Build a validated row from a mapping of (snake or camel) field names to raw values."""
+    convert = (converter or _Converter()).convert
     values: dict[str, Any] = {}
     for raw_name, raw_value in record.items():
-        if raw_name is None:
-            raise ValidationError("row", raw_value, "has more values than the header has columns")
         try:
             name = _field_name(raw_name)
         except ValueError:
             raise ValidationError(
                 "column", raw_name, "is not a field of the normalized row"
             ) from None
-        converted = _convert(name, raw_value, now)
+        converted = convert(name, raw_value)
         if converted is not None:
             values[name] = converted
-    for name in REQUIRED:
-        if name not in values:
-            raise ValidationError(name, None, "is required")
-    values.setdefault("observed_at", now)
-    values.setdefault("collected_at", now)
-    values.setdefault("source", "import")
-    return SpotPrice(**values)
+    return _build(values, now)
 
 
-def _csv_records(handle: IO[str]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    reader = csv.DictReader(handle)
-    if reader.fieldnames is None:
+def _cell_converter(name: str, converter: _Converter) -> Callable[[str], Any]:
+    """A converter specialised for one CSV column: the per-cell hot path of an import."""
+    if name in _FLOATS:
+
+        def to_float(cell: str) -> float:
+            try:
+                number = float(cell)
+            except ValueError:
+                if not cell.strip():
+                    return None  # type: ignore[return-value]
+                raise ValidationError(name, cell, "must be a number") from None
+            if number - number != 0.0:  # NaN or ±inf
+                raise ValidationError(name, cell, "must be a finite number")
+            return number
+
+        return to_float
+    if name == "gpu_count":
+
+        def to_count(cell: str) -> int:
+            try:
+                return int(cell)
+            except ValueError:
+                return converter.convert(name, cell)  # type: ignore[no-any-return]
+
+        return to_count
+    if name in _TIMES:
+        return lambda cell: converter.convert(name, cell)
+
+    def to_text(cell: str) -> str | None:
+        return cell if cell[0] != " " and cell[-1] != " " else (cell.strip() or None)
+
+    return to_text
+
+
+def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
         return
-    for name in reader.fieldnames:
+    names = _column_names(header)
+    width = len(names)
+    converter = _Converter()
+    columns = [(name, _cell_converter(name, converter)) for name in names]
+    prices = result.prices
+    for cells in reader:
+        if not cells:
+            continue
+        result.rows_read += 1
+        if len(cells) != width:
+            result.errors.append(
+                RowError(
+                    str(path), reader.line_num, f"has {len(cells)} values, the header has {width}"
+                )
+            )
+            continue
         try:
-            _field_name(name)
-        except ValueError:
-            raise DataFileError(
-                f"unknown column {name!r} in the header; columns are the normalized "
-                f"row's field names: {', '.join(FIELD_NAMES)}"
-            ) from None
-    for record in reader:
-        yield reader.line_num, record
+            values: dict[str, Any] = {}
+            for (name, convert), cell in zip(columns, cells, strict=True):
+                if cell:
+                    value = convert(cell)
+                    if value is not None:
+                        values[name] = value
+            prices.append(_build(values, now))
+        except ValidationError as exc:
+            result.errors.append(RowError(str(path), reader.line_num, str(exc)))
 
 
-def _jsonl_records(handle: IO[str]) -> Iterator[tuple[int, Mapping[str, Any] | str]]:
+def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
+    converter = _Converter()
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
+        result.rows_read += 1
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield number, f"not valid JSON: {exc.msg}"
+            result.errors.append(RowError(str(path), number, f"not valid JSON: {exc.msg}"))
             continue
         if not isinstance(record, dict):
-            yield number, "a line must hold one JSON object"
+            result.errors.append(RowError(str(path), number, "a line must hold one JSON object"))
             continue
-        yield number, record
+        try:
+            result.prices.append(price_from_mapping(record, now, converter))
+        except ValidationError as exc:
+            result.errors.append(RowError(str(path), number, str(exc)))
 
 
 def parse_file(path: Path, *, now: datetime | None = None) -> ParsedFile:
@@ -180,18 +291,7 @@ def parse_file(path: Path, *, now: datetime | None = None) -> ParsedFile:
     result = ParsedFile()
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            records: Iterable[tuple[int, Mapping[str, Any] | str]] = (
-                _csv_records(handle) if fmt == "csv" else _jsonl_records(handle)
-            )
-            for line, record in records:
-                result.rows_read += 1
-                if isinstance(record, str):
-                    result.errors.append(RowError(str(path), line, record))
-                    continue
-                try:
-                    result.prices.append(price_from_mapping(record, now))
-                except ValidationError as exc:
-                    result.errors.append(RowError(str(path), line, str(exc)))
+            (_parse_csv if fmt == "csv" else _parse_jsonl)(handle, path, now, result)
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such file") from None
     except IsADirectoryError:

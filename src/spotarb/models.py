@@ -29,9 +29,18 @@ KEY_FIELDS: Final[tuple[str, ...]] = (
 
 PriceKey = tuple[str, str, str, str, str]
 
+_PROVIDER_SET: Final = frozenset(PROVIDERS)
+_ARCH_SET: Final = frozenset(ARCHES)
+_OS_SET: Final = frozenset(OSES)
+_INF: Final = math.inf
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _optional_positive(value: object) -> bool:
+    return value is None or (type(value) is float and 0.0 < value < _INF)
 
 
 def _require_utc(name: str, value: object) -> datetime:
@@ -80,6 +89,54 @@ class SpotPrice:
     collected_at: datetime = field(default_factory=utcnow)
 
     def __post_init__(self) -> None:
+        # Fast path for the common, already-clean row (feeds and imports build hundreds of
+        # thousands): cheap checks only; anything unusual goes to the precise slow path,
+        # which normalizes values or raises an error naming the field.
+        vcpu, mem, price = self.vcpu, self.memory_gb, self.price_per_hour
+        if (
+            self.provider in _PROVIDER_SET
+            and type(vcpu) is float
+            and type(mem) is float
+            and type(price) is float
+            and 0.0 < vcpu < _INF
+            and 0.0 < mem < _INF
+            and 0.0 < price < _INF
+            and type(self.region) is str
+            and type(self.instance_type) is str
+            and type(self.availability_zone) is str
+            and self.region.strip()
+            and self.instance_type.strip()
+            and type(self.gpu_count) is int
+            and (
+                (self.gpu_count == 0 and not self.gpu_type)
+                or (self.gpu_count > 0 and self.gpu_type)
+            )
+            and _optional_positive(self.gpu_memory_gb)
+            and _optional_positive(self.network_bandwidth_gbps)
+            and _optional_positive(self.on_demand_price_per_hour)
+            and (
+                (rate := self.interruption_rate) is None
+                or (type(rate) is float and 0.0 <= rate <= 1.0)
+            )
+            and self.arch in _ARCH_SET
+            and self.os in _OS_SET
+            and type(self.observed_at) is datetime
+            and self.observed_at.tzinfo is UTC
+            and type(self.collected_at) is datetime
+            and self.collected_at.tzinfo is UTC
+        ):
+            return
+        self._validate()
+
+    @classmethod
+    def trusted(cls, **values: Any) -> SpotPrice:
+        """Build a row from values that were validated before (e.g. read back from the store)."""
+        row = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(row, name, value)
+        return row
+
+    def _validate(self) -> None:
         if self.provider not in PROVIDERS:
             raise ValidationError(
                 "provider", self.provider, f"must be one of {', '.join(PROVIDERS)}"

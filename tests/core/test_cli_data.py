@@ -46,8 +46,11 @@ def test_import_good_csv_then_unchanged_then_changed(tmp_path: Path, db: str) ->
     assert "3 rows read, 3 inserted, 0 changed, 0 unchanged" in out
     code, out, _ = run("import", str(good), "--db", db)
     assert "0 inserted, 0 changed, 3 unchanged" in out
-    changed = write(tmp_path, "changed.csv", GOOD.replace("0.035,2026-11-01T12:00:00Z",
-                                                          "0.05,2026-11-01T13:00:00Z"))
+    changed = write(
+        tmp_path,
+        "changed.csv",
+        GOOD.replace("0.035,2026-11-01T12:00:00Z", "0.05,2026-11-01T13:00:00Z"),
+    )
     code, out, _ = run("import", str(changed), "--db", db, "--json")
     assert json.loads(out) | {"database": ""} == {
         "rowsRead": 3, "invalid": 0, "inserted": 0, "changed": 1, "unchanged": 2,
@@ -67,7 +70,7 @@ def test_import_jsonl_with_camel_case_keys_and_missing_times(tmp_path: Path, db:
          "vcpu": 0.25, "memory_gb": 1, "price_per_hour": 0.0025},
     ]  # fmt: skip
     path = write(tmp_path, "rows.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
-    code, out, err = run("import", str(path), "--db", db)
+    code, _out, err = run("import", str(path), "--db", db)
     assert code == 0, err
     rows = {p.instance_type: p for p in open_store(db).current_prices()}
     assert rows["Standard_D2s_v3"].interruption_rate == 0.05
@@ -132,7 +135,7 @@ def test_bad_files_give_one_clear_line(
     path = tmp_path / name
     if text is not None:
         path.write_text(text)
-    code, out, err = run("import", str(path), "--db", db)
+    code, _out, err = run("import", str(path), "--db", db)
     assert code == 2
     assert message in err
     assert "Traceback" not in err

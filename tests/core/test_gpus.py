@@ -89,8 +89,12 @@ def test_azure_size_names(size: str, expected: str | None) -> None:
 
 
 def test_trainium_and_inferentia_are_kept_apart_from_gpus() -> None:
-    for name, expected in [("Inferentia", "aws-inferentia"), ("Trainium", "aws-trainium"),
-                           ("Inferentia2", "aws-inferentia2"), ("Trainium2", "aws-trainium2")]:
+    for name, expected in [
+        ("Inferentia", "aws-inferentia"),
+        ("Trainium", "aws-trainium"),
+        ("Inferentia2", "aws-inferentia2"),
+        ("Trainium2", "aws-trainium2"),
+    ]:
         assert canonical_gpu(name) == expected
         assert not is_gpu(expected)
     assert not is_gpu(None)

@@ -101,7 +101,7 @@ def test_a_failure_mid_batch_leaves_the_previous_state(
 
 
 def test_duplicate_keys_in_one_batch_are_refused(store: SqliteStore) -> None:
-    with pytest.raises(StoreError, match="two rows for aws/us-east-1/us-east-1a/m5.large"):
+    with pytest.raises(StoreError, match=r"two rows for aws/us-east-1/us-east-1a/m5\.large"):
         store.write_batch([price(), price(price_per_hour=0.5)], source="test")
     assert store.current_prices() == []
 
@@ -144,7 +144,8 @@ def test_migrates_an_empty_database(tmp_path: Path) -> None:
     sqlite3.connect(path).close()
     store = SqliteStore(path)
     assert store.info().schema_version == LATEST_VERSION
-    versions = [r[0] for r in sqlite3.connect(path).execute("SELECT version FROM schema_migrations")]
+    conn = sqlite3.connect(path)
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
     assert versions == [m[0] for m in MIGRATIONS]
 
 

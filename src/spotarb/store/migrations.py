@@ -67,14 +67,16 @@ def _v2_source_and_meta(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE price_history ADD COLUMN source TEXT NOT NULL DEFAULT ''")
     conn.execute("CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute("INSERT INTO store_meta (key, value) VALUES ('data_version', 0)")
-    conn.execute("CREATE INDEX spot_prices_by_price ON spot_prices (price_per_hour)")
+    # The batch that last inserted the row or changed its price: lets one INSERT ... SELECT
+    # copy a batch's changes into price_history inside SQLite.
+    conn.execute("ALTER TABLE spot_prices ADD COLUMN changed_in INTEGER NOT NULL DEFAULT 0")
     conn.execute("CREATE INDEX price_history_by_time ON price_history (observed_at)")
     conn.execute("CREATE INDEX collection_runs_by_source ON collection_runs (source, id)")
 
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     (1, "initial: spot_prices, price_history, collection_runs", _v1_initial),
-    (2, "source column, store_meta data version, read indexes", _v2_source_and_meta),
+    (2, "source column, change marker, store_meta data version, indexes", _v2_source_and_meta),
 )
 LATEST_VERSION: Final = MIGRATIONS[-1][0]
 

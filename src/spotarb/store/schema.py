@@ -38,7 +38,17 @@ def ts(value: datetime) -> str:
     return value.isoformat()
 
 
-def to_row(p: SpotPrice) -> tuple[Any, ...]:
+def to_row(p: SpotPrice, iso: dict[datetime, str] | None = None) -> tuple[Any, ...]:
+    """The row's values in :data:`PRICE_COLUMNS` order; ``iso`` caches timestamp strings."""
+    if iso is None:
+        observed, collected = p.observed_at.isoformat(), p.collected_at.isoformat()
+    else:
+        observed = iso.get(p.observed_at) or iso.setdefault(
+            p.observed_at, p.observed_at.isoformat()
+        )
+        collected = iso.get(p.collected_at) or iso.setdefault(
+            p.collected_at, p.collected_at.isoformat()
+        )
     return (
         p.provider,
         p.region,
@@ -57,13 +67,18 @@ def to_row(p: SpotPrice) -> tuple[Any, ...]:
         p.interruption_rate,
         p.interruption_source,
         p.source,
-        p.observed_at.isoformat(),
-        p.collected_at.isoformat(),
+        observed,
+        collected,
     )
 
 
-def from_row(row: tuple[Any, ...]) -> SpotPrice:
-    return SpotPrice(
+def from_row(row: tuple[Any, ...], times: dict[str, datetime] | None = None) -> SpotPrice:
+    """A row read back from the store; it was validated when written, so it is trusted."""
+    if times is None:
+        times = {}
+    observed = times.get(row[17]) or times.setdefault(row[17], datetime.fromisoformat(row[17]))
+    collected = times.get(row[18]) or times.setdefault(row[18], datetime.fromisoformat(row[18]))
+    return SpotPrice.trusted(
         provider=row[0],
         region=row[1],
         availability_zone=row[2],
@@ -82,6 +97,6 @@ def from_row(row: tuple[Any, ...]) -> SpotPrice:
         interruption_source=row[15],
         # Rows written before a column existed read back as NULL: default them.
         source=row[16] or "",
-        observed_at=datetime.fromisoformat(row[17]),
-        collected_at=datetime.fromisoformat(row[18]),
+        observed_at=observed,
+        collected_at=collected,
     )

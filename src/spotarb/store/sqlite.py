@@ -29,15 +29,23 @@ logger = logging.getLogger(__name__)
 CHUNK: Final = 5000
 
 _PLACEHOLDERS: Final = ", ".join("?" for _ in PRICE_COLUMNS)
+_VALUE_COLUMNS: Final = PRICE_COLUMNS[5:]
+# Insert new keys; rewrite a stored row only when something in it differs, so re-sending an
+# identical batch costs lookups, not writes. ``changed_in`` marks rows whose price is new in
+# this batch, for the history copy below.
 _UPSERT: Final = (
-    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS}) "
+    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) VALUES ({_PLACEHOLDERS}, ?) "
     "ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in PRICE_COLUMNS[5:])
+    + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
+    + ", changed_in = CASE WHEN spot_prices.price_per_hour = excluded.price_per_hour "
+    "THEN spot_prices.changed_in ELSE excluded.changed_in END WHERE "
+    + " OR ".join(f"spot_prices.{c} IS NOT excluded.{c}" for c in _VALUE_COLUMNS)
 )
 # A change point seen by this batch replaces a stored one at the same instant (a correction);
 # backfilled change points never overwrite what is stored.
-_RECORD_CHANGE: Final = (
-    f"INSERT OR REPLACE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
+_RECORD_CHANGES: Final = (
+    f"INSERT OR REPLACE INTO price_history ({SELECT_PRICE_COLUMNS}) "
+    f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices WHERE changed_in = ?"
 )
 _BACKFILL_HISTORY: Final = (
     f"INSERT OR IGNORE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
@@ -146,10 +154,12 @@ class SqliteStore:
         stats = WriteStats(rows_seen=len(prices))
         try:
             with self._transaction() as conn:
-                existing = self._existing_prices(conn, prices)
-                new_rows: list[tuple[Any, ...]] = []
-                history_rows: list[tuple[Any, ...]] = []
+                batch = self._next_batch(conn)
+                rows_before = self._count_in(conn, "spot_prices")
+                changes_before = conn.total_changes
+                iso: dict[datetime, str] = {}
                 seen: set[PriceKey] = set()
+                chunk: list[tuple[Any, ...]] = []
                 for price in prices:
                     key = price.key
                     if key in seen:
@@ -158,58 +168,51 @@ class SqliteStore:
                             "a batch holds one current price per key"
                         )
                     seen.add(key)
-                    row = to_row(price)
-                    new_rows.append(row)
-                    old = existing.get(key)
-                    if old is None:
-                        stats.inserted += 1
-                        history_rows.append(row)
-                    elif old != price.price_per_hour:
-                        stats.changed += 1
-                        history_rows.append(row)
-                    else:
-                        stats.unchanged += 1
-                    if len(new_rows) >= CHUNK:
-                        conn.executemany(_UPSERT, new_rows)
-                        self._after_chunk(len(new_rows))
-                        new_rows.clear()
-                if new_rows:
-                    conn.executemany(_UPSERT, new_rows)
-                    self._after_chunk(len(new_rows))
-                before = conn.total_changes
-                conn.executemany(_RECORD_CHANGE, history_rows)
-                conn.executemany(_BACKFILL_HISTORY, (to_row(p) for p in history))
-                stats.history_added = conn.total_changes - before
-                if stats.inserted or stats.changed or history:
-                    conn.execute("UPDATE store_meta SET value = value + 1 WHERE key='data_version'")
-                status = "partial" if errors else "ok"
+                    chunk.append((*to_row(price, iso), batch))
+                    if len(chunk) >= CHUNK:
+                        conn.executemany(_UPSERT, chunk)
+                        self._after_chunk(len(chunk))
+                        chunk.clear()
+                if chunk:
+                    conn.executemany(_UPSERT, chunk)
+                    self._after_chunk(len(chunk))
+                written = conn.total_changes - changes_before
+                stats.inserted = self._count_in(conn, "spot_prices") - rows_before
+                new_or_changed = conn.execute(_RECORD_CHANGES, (batch,)).rowcount
+                stats.changed = new_or_changed - stats.inserted
+                stats.unchanged = stats.rows_seen - new_or_changed
+                before_backfill = conn.total_changes
+                conn.executemany(_BACKFILL_HISTORY, (to_row(p, iso) for p in history))
+                stats.history_added = new_or_changed + conn.total_changes - before_backfill
+                if written or stats.history_added:
+                    conn.execute(
+                        "UPDATE store_meta SET value = ? WHERE key = 'data_version'", (batch,)
+                    )
                 stats.run_id = self._insert_run(
                     conn,
                     source=source,
                     started_at=started,
                     rows_seen=stats.rows_seen,
-                    rows_changed=stats.inserted + stats.changed,
-                    status=status,
+                    rows_changed=new_or_changed,
+                    status="partial" if errors else "ok",
                     error="; ".join(errors),
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write database {self.path}: {exc}") from None
         return stats
 
-    def _existing_prices(
-        self, conn: sqlite3.Connection, prices: Sequence[SpotPrice]
-    ) -> dict[PriceKey, float]:
-        """Current price per key for the providers in the batch (one scan, no per-row query)."""
-        providers = sorted({p.provider for p in prices})
-        if not providers:
-            return {}
-        marks = ", ".join("?" for _ in providers)
-        cursor = conn.execute(
-            "SELECT provider, region, availability_zone, instance_type, os, price_per_hour "
-            f"FROM spot_prices WHERE provider IN ({marks})",
-            providers,
-        )
-        return {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in cursor}
+    @staticmethod
+    def _next_batch(conn: sqlite3.Connection) -> int:
+        """A number for this batch, above every earlier one (the data version it will set)."""
+        row = conn.execute(
+            "SELECT MAX(value) FROM (SELECT value FROM store_meta WHERE key = 'data_version' "
+            "UNION ALL SELECT MAX(changed_in) FROM spot_prices)"
+        ).fetchone()
+        return int(row[0] or 0) + 1
+
+    @staticmethod
+    def _count_in(conn: sqlite3.Connection, table: str) -> int:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def _insert_run(
         self,
@@ -283,7 +286,8 @@ class SqliteStore:
         if flt.limit is not None:
             sql += " LIMIT ?"
             args.append(flt.limit)
-        return [from_row(r) for r in self._read(sql, args)]
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self._read(sql, args)]
 
     def history(
         self,
@@ -303,14 +307,16 @@ class SqliteStore:
             sql += " AND observed_at <= ?"
             args.append(until.astimezone(UTC).isoformat())
         sql += " ORDER BY observed_at"
-        return [from_row(r) for r in self._read(sql, args)]
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self._read(sql, args)]
 
     def all_history(self) -> list[SpotPrice]:
         sql = (
             f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history ORDER BY provider, region, "
             "availability_zone, instance_type, os, observed_at"
         )
-        return [from_row(r) for r in self._read(sql, [])]
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self._read(sql, [])]
 
     def runs(
         self, source: str | None = None, limit: int = 50, *, run_id: int | None = None

@@ -1,0 +1,102 @@
+"""Import-and-store throughput: 200,000 normalized rows into SQLite, then the same rows again.
+
+Runs the same path as ``spotarb import`` (parse + validate → aggregator → store).
+
+    uv run python benchmarks/store_import.py [--rows 200000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from spotarb.aggregator import Aggregator
+from spotarb.dataio import parse_file, split_current_and_history
+from spotarb.feeds.base import FeedResult
+from spotarb.models import FIELD_NAMES
+from spotarb.store.sqlite import SqliteStore
+
+REGIONS = {
+    "aws": [f"{a}-{b}-{n}" for a in ("us", "eu", "ap") for b in ("east", "west") for n in (1, 2)],
+    "azure": ["eastus", "eastus2", "westus2", "westeurope", "northeurope", "japaneast"],
+    "gcp": ["us-central1", "us-east1", "europe-west4", "asia-east1", "us-west1", "europe-west1"],
+}
+
+
+def make_csv(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    now = datetime(2026, 11, 28, tzinfo=UTC).isoformat()
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(FIELD_NAMES)
+        for i in range(rows):
+            provider = ("aws", "azure", "gcp")[i % 3]
+            region = rng.choice(REGIONS[provider])
+            zone = f"{region}{'abc'[i % 3]}" if provider == "aws" else ""
+            vcpu = rng.choice([2, 4, 8, 16, 32, 64, 96])
+            gpus = rng.choice([0, 0, 0, 0, 1, 4, 8])
+            price = round(vcpu * rng.uniform(0.008, 0.03) + gpus * rng.uniform(0.3, 3), 6)
+            row = {
+                "provider": provider, "region": region, "instance_type": f"type-{i}",
+                "vcpu": vcpu, "memory_gb": vcpu * 4, "price_per_hour": price,
+                "availability_zone": zone, "gpu_count": gpus,
+                "gpu_type": "nvidia-a100" if gpus else "", "gpu_memory_gb": 40 if gpus else "",
+                "arch": "x86_64", "network_bandwidth_gbps": 10, "os": "linux",
+                "on_demand_price_per_hour": round(price * 3, 6),
+                "interruption_rate": rng.choice(["", 0.05, 0.1, 0.15, 0.2, 0.25]),
+                "interruption_source": "bench", "source": "bench",
+                "observed_at": now, "collected_at": now,
+            }  # fmt: skip
+            writer.writerow([row[name] for name in FIELD_NAMES])
+
+
+def ingest(path: Path, store: SqliteStore) -> tuple[float, float, int]:
+    start = time.perf_counter()
+    parsed = parse_file(path)
+    assert not parsed.errors, parsed.errors[:3]
+    parsed_at = time.perf_counter()
+    current, history = split_current_and_history(parsed.prices)
+    report = Aggregator(store).apply(FeedResult(feed="import", prices=current, history=history))
+    done = time.perf_counter()
+    return parsed_at - start, done - parsed_at, report.stats.history_added
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    first: list[tuple[float, float, int]] = []
+    again: list[tuple[float, float, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "rows.csv"
+        make_csv(data, args.rows)
+        for attempt in range(args.repeat):
+            store = SqliteStore(Path(tmp) / f"bench-{attempt}.db")
+            first.append(ingest(data, store))
+            history_before = store.info().history_rows
+            again.append(ingest(data, store))
+            assert store.info().history_rows == history_before, "re-ingest grew history"
+            store.close()
+
+    def show(label: str, runs: list[tuple[float, float, int]]) -> None:
+        parse = statistics.median(r[0] for r in runs)
+        write = statistics.median(r[1] for r in runs)
+        print(
+            f"{label:<28} parse+validate {parse:6.2f} s   store {write:6.2f} s   "
+            f"total {parse + write:6.2f} s   history rows added {runs[0][2]}"
+        )
+
+    print(f"{args.rows} rows, median of {args.repeat} runs")
+    show("first import (empty db)", first)
+    show("re-import, unchanged", again)
+
+
+if __name__ == "__main__":
+    main()
