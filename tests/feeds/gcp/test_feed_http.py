@@ -227,3 +227,19 @@ def test_a_repeating_page_token_stops_the_walk(httpserver: HTTPServer) -> None:
     assert "nextPageToken repeats" in result.errors[0].message
     assert any(p.instance_type == "n2-standard-8" for p in result.prices)
     assert result.regions_ok == []
+
+
+def test_an_unreachable_zone_is_reported_and_its_region_not_claimed_fresh(
+    gcp_api: GcpApi, httpserver: HTTPServer
+) -> None:
+    gcp_api.machine_pages[1]["items"]["zones/us-east1-c"] = {
+        "warning": {"code": "UNREACHABLE", "message": "zone us-east1-c is unreachable"}
+    }
+    settings = make_settings(httpserver, gcp_project=PROJECT)
+    feed = GcpFeed.from_settings(settings, make_clients(settings), credentials=FakeCredentials())
+    result = feed.collect()
+    assert [(e.region, e.message) for e in result.errors] == [
+        ("us-east1-c", "machine types: UNREACHABLE: zone us-east1-c is unreachable")
+    ]
+    assert any(p.availability_zone == "us-east1-b" for p in result.prices)  # rows kept
+    assert result.regions_ok == ["us-central1"]
