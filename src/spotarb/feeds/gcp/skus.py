@@ -207,7 +207,8 @@ def parse_sku(sku: Mapping[str, Any]) -> ParsedSku | str:
     infos = sku.get("pricingInfo") or []
     if not infos:
         return "unpriced"
-    info = max(infos, key=lambda i: str(i.get("effectiveTime", "")))
+    # The latest entry: newest effectiveTime, the last one on a tie (pricingInfo[-1]).
+    _, _, info = max((str(i.get("effectiveTime", "")), n, i) for n, i in enumerate(infos))
     expression = info.get("pricingExpression") or {}
     tiers = expression.get("tieredRates") or []
     if not tiers:
