@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Final
 
 from spotarb.feeds.gcp.machine_types import SHARED_CORE_FRACTION, MachineType, billing_family
@@ -38,47 +39,52 @@ class Missing:
     component: str
 
 
+@lru_cache(maxsize=4096)
+def _dec(value: float) -> Decimal:
+    """A shape's vCPU or GiB figure as an exact decimal (``3.75`` → ``Decimal("3.75")``)."""
+    return Decimal(str(value))
+
+
+def _newest(*rates: Rate | None) -> datetime | None:
+    times = [r.effective for r in rates if r is not None and r.effective is not None]
+    return max(times) if times else None
+
+
 def compose(mt: MachineType, region: str, book: RateBook, *, spot: bool) -> Composed | Missing:
     """The hourly price of ``mt`` in ``region`` (spot or on-demand), or what is missing."""
     family = billing_family(mt.base or mt.name)
-    used: list[Rate] = []
-
-    def need(resource: str, key: str) -> Rate | None:
-        rate = book.get(resource, key, spot, region)
-        if rate is not None:
-            used.append(rate)
-        return rate
+    get = book.get
 
     if family in ("f1", "g1"):
-        rate = need("instance", family)
+        rate = get("instance", family, spot, region)
         if rate is None:
             return Missing(f"instance:{family}")
         return Composed(rate.price, rate.effective)
 
     if mt.gpu in SLICE_GPUS:
-        rate = need("slice", mt.gpu)
+        rate = get("slice", mt.gpu, spot, region)
         if rate is None:
             return Missing(f"slice:{mt.gpu}")
         return Composed(rate.price * mt.gpu_count, rate.effective)
 
-    core = need("core", family)
+    core = get("core", family, spot, region)
     if core is None:
         return Missing(f"core:{family}")
-    ram = need("ram", family)
+    ram = get("ram", family, spot, region)
     if ram is None:
         return Missing(f"ram:{family}")
-    vcpu = SHARED_CORE_FRACTION.get(mt.name) if mt.shared_cpu else None
-    billed_vcpu = vcpu if vcpu is not None else Decimal(str(mt.vcpu))
-    total = billed_vcpu * core.price + Decimal(str(mt.memory_gib)) * ram.price
+    fraction = SHARED_CORE_FRACTION.get(mt.name) if mt.shared_cpu else None
+    billed_vcpu = fraction if fraction is not None else _dec(mt.vcpu)
+    total = billed_vcpu * core.price + _dec(mt.memory_gib) * ram.price
+    gpu = ssd = None
     if mt.gpu_count and mt.gpu:
-        gpu = need("gpu", mt.gpu)
+        gpu = get("gpu", mt.gpu, spot, region)
         if gpu is None:
             return Missing(f"gpu:{mt.gpu}")
         total += mt.gpu_count * gpu.price
     if mt.local_ssd_gib:
-        ssd = need("ssd", "local-ssd")
+        ssd = get("ssd", "local-ssd", spot, region)
         if ssd is None:
             return Missing("ssd:local-ssd")
         total += mt.local_ssd_gib * ssd.price
-    times = [r.effective for r in used if r.effective is not None]
-    return Composed(total, max(times) if times else None)
+    return Composed(total, _newest(core, ram, gpu, ssd))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from spotarb.feeds.gcp.compose import SLICE_GPUS, Composed, Missing, compose
 from spotarb.feeds.gcp.machine_types import (
@@ -110,7 +109,8 @@ def build_prices(
         gpu_type = gpu_memory = None
         if shape.gpu_count and shape.gpu:
             gpu_type = canonical_gpu(f"nvidia-{shape.gpu}")
-            gpu_memory = GPU_MEMORY_GB.get(shape.gpu)
+            memory = GPU_MEMORY_GB.get(shape.gpu)
+            gpu_memory = float(memory) if memory is not None else None
         family = billing_family(shape.base or shape.name)
         arch = "arm64" if family in _ARM_FAMILIES else "x86_64"
         network = bandwidth_gbps(shape.name, shape.vcpu)
@@ -124,32 +124,26 @@ def build_prices(
             on_demand = compose(shape, region, book, spot=False)
             od_price = float(on_demand.price) if isinstance(on_demand, Composed) else None
             observed = spot.effective or collected_at
-            first = SpotPrice(
-                provider="gcp",
-                region=region,
-                availability_zone=zones[0],
-                instance_type=shape.name,
-                vcpu=shape.vcpu,
-                memory_gb=shape.memory_gib,
-                price_per_hour=float(spot.price),
-                gpu_count=shape.gpu_count,
-                gpu_type=gpu_type,
-                gpu_memory_gb=gpu_memory,
-                arch=arch,
-                network_bandwidth_gbps=network,
-                on_demand_price_per_hour=od_price,
-                interruption_rate=None,
-                interruption_source=None,
-                source=SOURCE,
-                observed_at=observed,
-                collected_at=collected_at,
-            )
-            rows.append(first)
-            for zone in zones[1:]:
-                # Same validated row in another zone: copy instead of re-validating.
-                twin = copy.copy(first)
-                twin.availability_zone = zone
-                rows.append(twin)
+            common: dict[str, Any] = {
+                "provider": "gcp",
+                "region": region,
+                "instance_type": shape.name,
+                "vcpu": float(shape.vcpu),
+                "memory_gb": float(shape.memory_gib),
+                "price_per_hour": float(spot.price),
+                "gpu_count": shape.gpu_count,
+                "gpu_type": gpu_type,
+                "gpu_memory_gb": gpu_memory,
+                "arch": arch,
+                "network_bandwidth_gbps": network,
+                "on_demand_price_per_hour": od_price,
+                "interruption_rate": None,
+                "interruption_source": None,
+                "source": SOURCE,
+                "observed_at": observed,
+                "collected_at": collected_at,
+            }
+            rows.extend(SpotPrice(availability_zone=zone, **common) for zone in zones)
             report.regions.add(region)
     report.count("rows", len(rows))
     return rows
