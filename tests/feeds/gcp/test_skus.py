@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spotarb.errors import FeedParseError
 from spotarb.feeds.gcp.skus import RateBook, classify, gpu_key, parse_money, parse_sku
@@ -248,3 +250,9 @@ def test_rate_book_keeps_good_skus_and_reports_malformed_ones() -> None:
     assert rate is not None and rate.price == Decimal("0.02")
     assert book.get("ram", "n2", True, "us-central1") is None
     assert book.counts["malformed"] == 1
+
+
+@given(units=st.integers(0, 10**9), nanos=st.integers(0, 999_999_999))
+def test_money_round_trips_any_units_and_nanos(units: int, nanos: int) -> None:
+    value = parse_money({"units": str(units), "nanos": nanos}, "x")
+    assert value == Decimal(f"{units}.{nanos:09d}")
