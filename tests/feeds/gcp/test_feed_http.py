@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from spotarb.errors import FeedFetchError, FeedUnconfigured
-from spotarb.feeds.base import load_feed
+from spotarb.feeds.base import ProgressEvent, load_feed
 from spotarb.feeds.gcp import GcpFeed
 from spotarb.models import SpotPrice
 from tests.feeds.gcp import conftest as fx
@@ -243,3 +243,17 @@ def test_an_unreachable_zone_is_reported_and_its_region_not_claimed_fresh(
     ]
     assert any(p.availability_zone == "us-east1-b" for p in result.prices)  # rows kept
     assert result.regions_ok == ["us-central1"]
+
+
+def test_key_with_project_but_no_adc_says_why_compute_is_not_used(
+    gcp_api: GcpApi, httpserver: HTTPServer
+) -> None:
+    settings = make_settings(httpserver, gcp_api_key=API_KEY, gcp_project=PROJECT)
+    feed = GcpFeed.from_settings(settings, make_clients(settings))
+    assert "built-in machine-type table" in feed.describe()
+    assert "Compute API not used: no application-default credentials" in feed.describe()
+    events: list[ProgressEvent] = []
+    result = feed.collect(progress=events.append)
+    assert any(e.region == "compute-api" and e.status == "info" for e in events)
+    assert result.prices and all(p.availability_zone == "" for p in result.prices)
+    assert not [r for r in gcp_api.requests if r.path.startswith("/compute/")]

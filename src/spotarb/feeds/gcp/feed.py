@@ -59,12 +59,15 @@ class GcpFeed(Feed):
         api_key: str | None,
         credentials: Credentials | None,
         project: str | None,
+        adc_problem: str = "",
     ) -> None:
         self._settings = settings
         self._clients = clients
         self._api_key = api_key
         self._credentials = credentials
         self._project = project
+        #: Why ADC was not used, when it was looked up and not found.
+        self._adc_problem = adc_problem
         #: Regions where a malformed SKU was skipped in this run: their rows may be incomplete.
         self._damaged: set[str] = set()
 
@@ -86,7 +89,14 @@ class GcpFeed(Feed):
             project = project or adc_project
         if key is None and credentials is None:
             raise FeedUnconfigured(f"gcp: set SPOTARB_GCP_API_KEY or provide ADC ({reason})")
-        return cls(settings, clients, api_key=key, credentials=credentials, project=project)
+        return cls(
+            settings,
+            clients,
+            api_key=key,
+            credentials=credentials,
+            project=project,
+            adc_problem=reason,
+        )
 
     def describe(self) -> str:
         auth = "API key" if self._api_key else "application-default credentials"
@@ -95,6 +105,10 @@ class GcpFeed(Feed):
             if self._credentials is not None and self._project
             else "built-in machine-type table (regional rows)"
         )
+        if self._credentials is None and self._adc_problem:
+            specs += f"; Compute API not used: {self._adc_problem}"
+        elif self._credentials is not None and not self._project:
+            specs += "; Compute API not used: no project (set SPOTARB_GCP_PROJECT)"
         return f"Cloud Billing Catalog SKUs ({auth}) composed with {specs}"
 
     # --- auth ----------------------------------------------------------------------
@@ -193,6 +207,9 @@ class GcpFeed(Feed):
         Returns the shapes and, for zonal data, the regions whose zones all answered.
         """
         if token is None or not self._project:
+            if self._project or token is not None:
+                message = self.describe().split("; ", 1)[-1]
+                progress(ProgressEvent(self.name, COMPUTE, "info", message=message))
             return with_n1_gpus(builtin_catalog(), None), None
         progress(ProgressEvent(self.name, COMPUTE, "start"))
         catalog = ZonalCatalog(types={}, accelerators={}, skipped={})
