@@ -49,6 +49,7 @@ def test_table_output(db: str) -> None:
     assert "Best: gcp n2-standard-8 in us-central1" in out
     assert "Standard_D8s_v5" in out and "m5.2xlarge" in out
     assert "4 prices considered; 4 matched" in out
+    assert "4 candidates ranked" in out
     assert "region preference: not-requested" in out
 
 
