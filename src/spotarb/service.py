@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prometheus_client.core import Metric
 
@@ -37,6 +37,8 @@ from spotarb.scheduler import Scheduler
 from spotarb.store.base import PriceStore, WriteStats
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def is_imported(row: SpotPrice) -> bool:
@@ -91,6 +93,9 @@ class Service:
         self._refresh_lock = threading.Lock()
         self._shape_names: dict[str, str] = {}
         self._generation = 0
+        self._memo: dict[str, object] = {}
+        self._memo_generation = -1
+        self._memo_lock = threading.Lock()
         self.feed_names = [n for n in FEED_REGISTRY if n in settings.feeds]
         self.scheduler = Scheduler(self.feed_names, settings, self.run_feed, on_tick=self.maintain)
         self._statuses: dict[str, FeedStatus] = {}
@@ -198,6 +203,21 @@ class Service:
             oldest_by_provider=oldest,
             rows_by_provider=counts,
         )
+
+    def memo(self, name: str, build: Callable[[ServiceState], T]) -> T:
+        """``build(state)`` computed once per state (e.g. a sorted view of the rows)."""
+        state = self._state
+        with self._memo_lock:
+            if self._memo_generation != state.generation:
+                self._memo.clear()
+                self._memo_generation = state.generation
+            if name in self._memo:
+                return cast(T, self._memo[name])
+        value = build(state)
+        with self._memo_lock:
+            if self._memo_generation == state.generation:
+                self._memo[name] = value
+        return value
 
     def shape_name(self, text: str) -> str:
         """The canonical name of a shape as typed (``gpu:a100:8`` → ``gpu:nvidia-a100:8``)."""
