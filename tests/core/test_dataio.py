@@ -10,7 +10,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spotarb.dataio import ParsedFile, _column_names, _parse_csv_bulk, _parse_csv_rows, parse_file
+from spotarb.dataio import (
+    ParsedFile,
+    _BulkRejected,
+    _column_names,
+    _parse_csv_bulk,
+    _parse_csv_rows,
+    parse_file,
+)
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
