@@ -2,10 +2,53 @@
 
 Collects AWS, Azure and GCP spot prices into one normalized schema, keeps
 their history, and answers where a workload should run.
+
+The placement API is re-exported lazily (importing :mod:`spotarb` does not load
+numpy until one of those names is used).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from spotarb._version import __version__
 from spotarb.errors import SpotArbError
 from spotarb.models import SpotPrice
 
-__all__ = ["SpotArbError", "SpotPrice", "__version__"]
+if TYPE_CHECKING:
+    from spotarb.placement import (
+        PlacementDecision,
+        PlacementEngine,
+        PriceSnapshot,
+        WorkloadRequirements,
+        find_optimal_placement,
+    )
+
+__all__ = [
+    "PlacementDecision",
+    "PlacementEngine",
+    "PriceSnapshot",
+    "SpotArbError",
+    "SpotPrice",
+    "WorkloadRequirements",
+    "__version__",
+    "find_optimal_placement",
+]
+
+_LAZY = frozenset(
+    {
+        "PlacementDecision",
+        "PlacementEngine",
+        "PriceSnapshot",
+        "WorkloadRequirements",
+        "find_optimal_placement",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from spotarb import placement
+
+        return getattr(placement, name)
+    raise AttributeError(f"module 'spotarb' has no attribute {name!r}")

@@ -99,12 +99,49 @@ class Settings(BaseSettings):
     gcp_billing_url: str = "https://cloudbilling.googleapis.com"
     gcp_compute_url: str = "https://compute.googleapis.com"
 
-    # --- service -----------------------------------------------------------------
+    # --- service (``spotarb serve``) -------------------------------------------------
     admin_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: Seconds between schedule ticks (the seed's one-minute cron).
+    tick_seconds: float = Field(default=60.0, gt=0)
+    #: Seconds between runs of each feed.
+    aws_interval: float = Field(default=60.0, gt=0)
+    azure_interval: float = Field(default=600.0, gt=0)
+    gcp_interval: float = Field(default=3600.0, gt=0)
+    #: The AWS Spot Advisor (interruption rates) changes daily; used by the AWS feed if it
+    #: refreshes the advisor separately from prices.
+    aws_advisor_interval: float = Field(default=86400.0, gt=0)
+    #: Random extra delay, as a fraction of the interval, so feeds do not run in lockstep.
+    schedule_jitter: float = Field(default=0.1, ge=0, le=1)
+    #: Cap on the back-off after repeated failures (seconds).
+    schedule_backoff_max: float = Field(default=3600.0, gt=0)
+    #: Max age (seconds) of a feed's prices for placements; default 3x its interval.
+    aws_max_age: float | None = Field(default=None, gt=0)
+    azure_max_age: float | None = Field(default=None, gt=0)
+    gcp_max_age: float | None = Field(default=None, gt=0)
+    #: Max age of imported rows (``source`` = import), default 24 h.
+    import_max_age: float = Field(default=86400.0, gt=0)
+    #: Browser origins allowed by CORS; empty = CORS off.
+    cors_origins: CommaList = Field(default_factory=list)
+    #: Shapes precomputed as best options: ``cpu:<vcpu>[:<GiB>]`` or ``gpu:<type>:<count>``;
+    #: empty = the default list (CPU 2..64 vCPU at 4 GiB/vCPU, each GPU type x 1/4/8).
+    best_option_shapes: CommaList = Field(default_factory=list)
+    #: Placement results are cached until the data changes or this many seconds pass.
+    placement_cache_ttl: float = Field(default=5.0, ge=0)
+    placement_cache_size: int = Field(default=10000, ge=0)
+    #: Largest request body accepted (bytes).
+    max_body_bytes: int = Field(default=65536, gt=0)
 
-    _split = field_validator("feeds", "aws_regions", "azure_regions", "gcp_regions", mode="before")(
-        _split_commas
-    )
+    _split = field_validator(
+        "feeds",
+        "aws_regions",
+        "azure_regions",
+        "gcp_regions",
+        "cors_origins",
+        "best_option_shapes",
+        mode="before",
+    )(_split_commas)
 
     @field_validator("feeds")
     @classmethod
@@ -125,6 +162,16 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file_path())
         return (init_settings, env_settings, toml)
+
+    def interval_for(self, feed: str) -> float:
+        """Seconds between scheduled runs of ``feed``."""
+        value: float = getattr(self, f"{feed}_interval", 3600.0)
+        return value
+
+    def max_age_for(self, feed: str) -> float:
+        """Seconds after which ``feed``'s prices are too old for placements."""
+        value: float | None = getattr(self, f"{feed}_max_age", None)
+        return value if value is not None else 3.0 * self.interval_for(feed)
 
     def proxy_for(self, feed: str) -> str | None:
         """The proxy URL a feed's calls must go through (per-feed override first)."""

@@ -1,0 +1,262 @@
+"""Load benchmark of ``spotarb serve``: placements and best-options lookups at 32 clients.
+
+Builds a store with 100k current rows, starts ``spotarb serve --no-collect`` as a
+real process on a free loopback port, then drives it with a small asyncio HTTP/1.1
+client (32 concurrent keep-alive connections) for a fixed time per scenario:
+
+- ``placements (cached)``: 64 distinct requirement bodies, repeated (the result
+  cache answers after the first of each);
+- ``placements (uncached)``: the same bodies against a second server started with
+  ``SPOTARB_PLACEMENT_CACHE_SIZE=0`` (every request runs the engine on 100k rows);
+- ``best-options``: ``GET /v1/best-options?shape=...`` over the default shapes.
+
+Run: ``uv run python benchmarks/service_load.py [--rows 100000] [--seconds 10]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from spotarb.aggregator import Aggregator
+from spotarb.feeds.base import FeedResult
+from spotarb.models import SpotPrice
+from spotarb.store.sqlite import SqliteStore
+
+GPUS = ["nvidia-t4", "nvidia-a10g", "nvidia-a100", "nvidia-h100", "nvidia-l4", "nvidia-v100"]
+REGIONS = {
+    "aws": [f"{a}-{b}-{n}" for a in ("us", "eu", "ap") for b in ("east", "west") for n in (1, 2)],
+    "azure": [f"{a}{b}" for a in ("east", "west", "north", "south") for b in ("us", "europe")],
+    "gcp": [f"{a}-{b}{n}" for a in ("us", "europe") for b in ("central", "west") for n in (1, 2)],
+}
+
+
+def make_rows(n: int, seed: int = 7) -> dict[str, list[SpotPrice]]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    out: dict[str, list[SpotPrice]] = {"aws": [], "azure": [], "gcp": []}
+    i = 0
+    while i < n:
+        provider = ("aws", "azure", "gcp")[i % 3]
+        region = rng.choice(REGIONS[provider])
+        vcpu = float(rng.choice((1, 2, 4, 8, 16, 32, 48, 64, 96)))
+        memory = vcpu * rng.choice((2.0, 4.0, 8.0))
+        gpu_count = 0
+        gpu_type = None
+        if rng.random() < 0.1:
+            gpu_count = rng.choice((1, 2, 4, 8))
+            gpu_type = rng.choice(GPUS)
+        price = round(vcpu * rng.uniform(0.008, 0.03) + gpu_count * rng.uniform(0.2, 2.5), 6)
+        out[provider].append(
+            SpotPrice(
+                provider,
+                region,
+                f"{provider[:2]}{i}.{int(vcpu)}x",
+                vcpu,
+                memory,
+                price,
+                availability_zone=f"{region}-z{i % 3}",
+                gpu_count=gpu_count,
+                gpu_type=gpu_type,
+                interruption_rate=rng.choice((None, 0.03, 0.07, 0.12, 0.18, 0.25)),
+                on_demand_price_per_hour=round(price * rng.uniform(2, 4), 6),
+                source=f"{provider}-bench",
+                observed_at=now,
+                collected_at=now,
+            )
+        )
+        i += 1
+    return out
+
+
+def build_store(path: Path, rows: int) -> None:
+    began = time.perf_counter()
+    store = SqliteStore(path)
+    aggregator = Aggregator(store)
+    for feed, batch in make_rows(rows).items():
+        aggregator.apply(FeedResult(feed=feed, prices=batch))
+    store.close()
+    print(f"store: {rows} rows written in {time.perf_counter() - began:.1f}s")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(db: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTARB_")}
+    env.update(extra_env)
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spotarb", "serve", "--no-collect", "--db", str(db),
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                print(f"server ready in {time.perf_counter() - began:.1f}s ({url})")
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not become ready")
+
+
+def bodies() -> list[dict[str, Any]]:
+    rng = random.Random(11)
+    out: list[dict[str, Any]] = []
+    strategies = ["balanced", "lowest-price", "capacity-optimized", "price-capacity-optimized"]
+    for i in range(64):
+        body: dict[str, Any] = {
+            "minCPU": rng.choice((2, 4, 8, 16, 32)),
+            "minMemoryGB": rng.choice((4, 8, 16, 64)),
+            "strategy": strategies[i % 4],
+            "alternatives": 3,
+        }
+        if i % 5 == 0:
+            body["gpuType"] = rng.choice(GPUS)
+            body["gpuCount"] = rng.choice((1, 4))
+        if i % 3 == 0:
+            body["preferredRegions"] = [rng.choice(REGIONS["aws"])]
+        if i % 7 == 0:
+            body["maxInterruptionRate"] = 0.15
+        out.append(body)
+    return out
+
+
+def _request(method: str, path: str, body: Any) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\n"
+    if body is None:
+        return (head + "\r\n").encode()
+    data = json.dumps(body).encode()
+    return (
+        head + f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+    ).encode() + data
+
+
+async def drive(
+    url: str, name: str, make: Any, seconds: float, concurrency: int = 32
+) -> dict[str, Any]:
+    """``concurrency`` keep-alive connections, each sending its next request on reply.
+
+    A minimal HTTP/1.1 client on asyncio streams: httpx's AsyncClient tops out near
+    500 requests/s on this machine, which would measure the client, not the server.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    requests = [_request(*make(i)) for i in range(max(concurrency * 8, 512))]
+
+    async def worker(k: int, stop: float, record: bool) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        i = k
+        try:
+            while time.perf_counter() < stop:
+                began = time.perf_counter()
+                writer.write(requests[i % len(requests)])
+                i += concurrency
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                await reader.readexactly(length)
+                if record:
+                    latencies.append(time.perf_counter() - began)
+                    status = int(head.split(b" ", 2)[1])
+                    statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    # Warm-up: one second (fills the result cache, opens connections).
+    await asyncio.gather(*(worker(k, time.perf_counter() + 1, False) for k in range(concurrency)))
+    began = time.perf_counter()
+    stop = began + seconds
+    await asyncio.gather(*(worker(k, stop, True) for k in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100)
+    errors = sum(n for code, n in statuses.items() if code not in (200, 404))
+    result = {
+        "scenario": name,
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50_ms": q[49] * 1000,
+        "p99_ms": q[98] * 1000,
+        "errors": errors,
+    }
+    print(
+        f"{name:<24} {result['requests']:>7} req  {result['rps']:>7.0f}/s  "
+        f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    reqs = bodies()
+    shapes = ["cpu:2", "cpu:4", "cpu:8", "cpu:16", "cpu:32", "cpu:64", "gpu:a100:8", "gpu:t4:1"]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        build_store(db, args.rows)
+        proc, url = start_server(db, {})
+        try:
+            asyncio.run(
+                drive(url, "placements (cached)",
+                      lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
+                      args.seconds, args.concurrency)
+            )  # fmt: skip
+            asyncio.run(
+                drive(url, "best-options",
+                      lambda i: ("GET", f"/v1/best-options?shape={shapes[i % len(shapes)]}", None),
+                      args.seconds, args.concurrency)
+            )  # fmt: skip
+            asyncio.run(
+                drive(url, "healthz", lambda i: ("GET", "/healthz", None),
+                      args.seconds / 2, args.concurrency)
+            )  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(20)
+        proc, url = start_server(db, {"SPOTARB_PLACEMENT_CACHE_SIZE": "0"})
+        try:
+            asyncio.run(
+                drive(url, "placements (uncached)",
+                      lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
+                      args.seconds, args.concurrency)
+            )  # fmt: skip
+        finally:
+            proc.terminate()
+            proc.wait(20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The app factory: one FastAPI app around one :class:`~spotarb.service.Service`.
+
+``create_app(settings)`` opens the store and builds the service; tests pass their
+own ``service``. Nothing is created at import time. ``/`` is left free for the
+dashboard: pass ``extra_routers`` or provide ``spotarb.web`` with a
+``mount(app)`` function, and it is included automatically.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from spotarb._version import __version__
+from spotarb.api.middleware import BodyLimitMiddleware, FastLookupMiddleware, MetricsMiddleware
+from spotarb.api.routers import feeds, health, insights, placements, prices
+from spotarb.config import Settings
+from spotarb.errors import StoreError, ValidationError
+from spotarb.service import Service
+from spotarb.store import open_store
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service: Service | None = None,
+    collect: bool = True,
+    extra_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """Build the API. ``collect=False`` serves without running the schedule."""
+    svc = service or Service(settings, open_store(settings.db))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.start(collect=collect)
+        try:
+            yield
+        finally:
+            svc.stop()
+
+    app = FastAPI(
+        title="spotarb",
+        version=__version__,
+        description="Multi-cloud spot price arbitrage: current prices, history, "
+        "placements, best options and cross-cloud spreads.",
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    for router in (
+        placements.router,
+        prices.router,
+        insights.router,
+        feeds.router,
+        health.router,
+        *extra_routers,
+    ):
+        app.include_router(router)
+    _mount_web(app)
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [{"loc": [exc.field], "msg": str(exc), "type": "value_error"}]},
+            status_code=422,
+        )
+
+    @app.exception_handler(StoreError)
+    async def _store_down(request: Request, exc: StoreError) -> JSONResponse:
+        logger.error("store error: %s", exc)
+        return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
+
+    app.add_middleware(FastLookupMiddleware, service=svc)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
+    return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Include the dashboard (``spotarb.web.mount(app)``) when that module exists."""
+    try:
+        web = importlib.import_module("spotarb.web")
+    except ModuleNotFoundError as exc:
+        if exc.name != "spotarb.web":
+            raise
+        return
+    mount = getattr(web, "mount", None)
+    if callable(mount):
+        mount(app)

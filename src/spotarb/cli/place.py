@@ -1,0 +1,193 @@
+"""``spotarb place``: where should this workload run right now?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from spotarb.cli.common import (
+    EXIT_INVALID,
+    DbOption,
+    JsonOption,
+    age,
+    cli_errors,
+    console,
+    fail,
+    money,
+    parse_since,
+    percent,
+    print_json,
+    split_list,
+    store_for,
+    table,
+)
+from spotarb.errors import ValidationError
+from spotarb.placement import (
+    STRATEGIES,
+    PlacementDecision,
+    PlacementEngine,
+    WorkloadRequirements,
+)
+
+#: Requirement field → the flag that sets it, so errors name what the user typed.
+FLAGS = {
+    "min_cpu": "--cpu",
+    "min_memory_gb": "--memory",
+    "gpu_count": "--gpus",
+    "gpu_type": "--gpu-type",
+    "preferred_regions": "--regions",
+    "exclude_regions": "--exclude-regions",
+    "arch": "--arch",
+    "max_price_per_hour": "--max-price",
+    "max_interruption_rate": "--max-interruption",
+    "network_bandwidth_gbps": "--min-bandwidth",
+    "providers": "--providers",
+    "strategy": "--strategy",
+    "alternatives": "--alternatives",
+    "job_hours": "--job-hours",
+    "checkpoint_hours": "--checkpoint-hours",
+    "restart_overhead_hours": "--restart-overhead",
+    "not_older_than": "--max-age",
+    "since": "--max-age",
+}
+
+
+@cli_errors
+def place_command(
+    cpu: Annotated[float, typer.Option("--cpu", help="Minimum vCPUs.")] = 0,
+    memory: Annotated[float, typer.Option("--memory", help="Minimum memory, GiB.")] = 0,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="Minimum GPU count.")] = None,
+    gpu_type: Annotated[
+        str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
+    ] = None,
+    regions: Annotated[
+        str | None, typer.Option("--regions", help="Preferred regions (comma list).")
+    ] = None,
+    exclude_regions: Annotated[
+        str | None, typer.Option("--exclude-regions", help="Regions never to use (comma list).")
+    ] = None,
+    arch: Annotated[str | None, typer.Option("--arch", help="x86_64 or arm64.")] = None,
+    max_price: Annotated[float | None, typer.Option("--max-price", help="$/h cap.")] = None,
+    max_interruption: Annotated[
+        float | None,
+        typer.Option("--max-interruption", help="Max monthly interruption rate, 0..1."),
+    ] = None,
+    min_bandwidth: Annotated[
+        float | None, typer.Option("--min-bandwidth", help="Minimum network Gbps.")
+    ] = None,
+    providers: Annotated[
+        str | None, typer.Option("--providers", help="Allowed providers (comma list).")
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option("--strategy", help=f"One of: {', '.join(STRATEGIES)}.")
+    ] = "balanced",
+    alternatives: Annotated[
+        int, typer.Option("--alternatives", help="How many runners-up (0-50).")
+    ] = 3,
+    job_hours: Annotated[
+        float | None, typer.Option("--job-hours", help="Job length (expected-cost).")
+    ] = None,
+    checkpoint_hours: Annotated[
+        float | None, typer.Option("--checkpoint-hours", help="Checkpoint interval, hours.")
+    ] = None,
+    restart_overhead: Annotated[
+        float, typer.Option("--restart-overhead", help="Hours lost per restart.")
+    ] = 0.1,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", help="Ignore prices collected longer ago (e.g. 2h, 30m)."),
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Pick where a workload should run now, with alternatives and the reasons."""
+    now = datetime.now(UTC)
+    try:
+        req = WorkloadRequirements(
+            min_cpu=cpu,
+            min_memory_gb=memory,
+            gpu_count=gpus,
+            gpu_type=gpu_type,
+            preferred_regions=split_list(regions),
+            exclude_regions=split_list(exclude_regions),
+            arch=arch,
+            max_price_per_hour=max_price,
+            max_interruption_rate=max_interruption,
+            network_bandwidth_gbps=min_bandwidth,
+            providers=split_list(providers),
+            strategy=strategy,  # type: ignore[arg-type]  # validated by the model
+            alternatives=alternatives,
+            job_hours=job_hours,
+            checkpoint_hours=checkpoint_hours,
+            restart_overhead_hours=restart_overhead,
+            not_older_than=parse_since(max_age, now) if max_age else None,
+        )
+    except ValidationError as exc:
+        flag = FLAGS.get(exc.field, exc.field)
+        raise fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID) from None
+    engine = PlacementEngine.from_store(store_for(db))
+    decision = engine.place(req, now=now)
+    if as_json:
+        print_json(decision.to_camel())
+        return
+    show(decision)
+
+
+def show(decision: PlacementDecision) -> None:
+    expected = decision.expected_cost is not None
+    columns = ["#", "provider", "region", "zone", "instance type", "vCPU", "mem GiB", "GPUs"]
+    columns += ["$/h", "savings", "interrupt", "score"]
+    if expected:
+        columns += ["exp. hours", "$ expected"]
+    rows = []
+    for d in (decision, *decision.alternatives):
+        gpus = f"{d.gpu_count}× {d.gpu_type}" if d.gpu_count else "-"
+        row = [
+            d.rank,
+            d.provider,
+            d.region,
+            d.availability_zone or "-",
+            d.instance_type,
+            f"{d.vcpu:g}",
+            f"{d.memory_gb:g}",
+            gpus,
+            money(d.price_per_hour),
+            "-" if d.savings_pct is None else f"{d.savings_pct:.0f}%",
+            percent(d.interruption_rate) if d.interruption_rate is not None else "unknown",
+            f"{d.score:.1f}",
+        ]
+        if expected:
+            row += [f"{d.expected_hours:.2f}", money(d.expected_cost)]
+        rows.append(row)
+    console.print(
+        f"[bold]Best:[/] {decision.provider} {decision.instance_type} in "
+        f"{decision.availability_zone or decision.region} at ${decision.price_per_hour:.4f}/h "
+        f"(strategy {decision.strategy})",
+        highlight=False,
+    )
+    console.print(table(None, columns, rows))
+    summary = decision.summary
+    if summary is not None:
+        removed = ", ".join(
+            f"{name} -{count}"
+            for name, count in summary.removed_by.items()
+            if count and name != "preferred_regions"
+        )
+        preference = summary.region_preference
+        if preference == "applied":
+            preference += f" (-{summary.removed_by.get('preferred_regions', 0)})"
+        console.print(
+            f"{summary.candidates_considered} prices considered"
+            f"{f' ({removed})' if removed else ''}; {summary.matched} matched; "
+            f"region preference: {preference}; {summary.candidates} candidates ranked.",
+            highlight=False,
+        )
+    console.print(f"Best price collected {age(decision.collected_at)}.", highlight=False)
+    for note in decision.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("place")(place_command)

@@ -1,0 +1,289 @@
+"""The placement engine: filter → region preference → rank → decision with alternatives.
+
+:class:`PlacementEngine` holds one :class:`PriceSnapshot` (swapped atomically on
+refresh) and answers any number of concurrent queries against it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from spotarb.errors import NoPlacementError
+from spotarb.models import SpotPrice, utcnow
+from spotarb.placement import strategies
+from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
+from spotarb.placement.explain import explain_no_match
+from spotarb.placement.requirements import WorkloadRequirements
+from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot
+from spotarb.store.base import PriceStore
+
+logger = logging.getLogger(__name__)
+
+NO_MATCH = "No suitable instances available for requirements"
+
+
+class NoMatchError(NoPlacementError):
+    """No candidate is left; says which filter removed the last ones and the nearest miss."""
+
+    def __init__(self, message: str, *, blocking_filter: str | None, removed_by: dict[str, int]):
+        super().__init__(message)
+        self.blocking_filter = blocking_filter
+        self.removed_by = removed_by
+
+
+Filter = tuple[str, Callable[[], BoolArray]]
+
+
+def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
+    """The active filters (name, mask builder) in the order they are applied and reported."""
+    out: list[Filter] = []
+    if req.providers:
+        out.append(("providers", lambda: snap.provider_mask(req.providers)))
+    if req.exclude_regions:
+        out.append(("exclude_regions", lambda: ~snap.region_mask(req.exclude_regions)))
+    if req.arch is not None:
+        arch_code = snap.arches.index(req.arch) if req.arch in snap.arches else -1
+        out.append(("arch", lambda: snap.arch_code == arch_code))
+    if req.not_older_than is not None:
+        cutoff = req.not_older_than.timestamp()
+        out.append(("not_older_than", lambda: snap.collected_ts >= cutoff))
+    if req.min_cpu > 0:
+        out.append(("min_cpu", lambda: snap.vcpu >= req.min_cpu))
+    if req.min_memory_gb > 0:
+        out.append(("min_memory_gb", lambda: snap.memory_gb >= req.min_memory_gb))
+    need = req.gpu_minimum
+    if req.gpu_type is not None:
+        gpu_code = snap.gpu_index.get(req.gpu_type, -2)
+        out.append(("gpu", lambda: (snap.gpu_code == gpu_code) & (snap.gpu_count >= need)))
+    elif need > 0:
+        out.append(("gpu", lambda: snap.is_gpu & (snap.gpu_count >= need)))
+    if req.network_bandwidth_gbps is not None and req.network_bandwidth_gbps > 0:
+        low = req.network_bandwidth_gbps
+        out.append(("network_bandwidth_gbps", lambda: ~(snap.bandwidth < low)))
+    if req.max_price_per_hour is not None:
+        top = req.max_price_per_hour
+        out.append(("max_price_per_hour", lambda: snap.price <= top))
+    if req.max_interruption_rate is not None:
+        most = req.max_interruption_rate
+        out.append(("max_interruption_rate", lambda: snap.rate <= most))
+    return out
+
+
+class PlacementEngine:
+    """Answers placement queries against a shared, immutable snapshot.
+
+    Thread-safe: queries read ``self.snapshot`` once; :meth:`refresh` swaps in a
+    new snapshot atomically when the store's ``data_version()`` changes.
+    """
+
+    def __init__(self, snapshot: PriceSnapshot, store: PriceStore | None = None) -> None:
+        self._snapshot = snapshot
+        self._store = store
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_prices(cls, prices: Iterable[SpotPrice]) -> PlacementEngine:
+        return cls(PriceSnapshot.from_prices(prices))
+
+    @classmethod
+    def from_store(cls, store: PriceStore) -> PlacementEngine:
+        version = store.data_version()
+        return cls(PriceSnapshot.from_prices(store.current_prices(), data_version=version), store)
+
+    @property
+    def snapshot(self) -> PriceSnapshot:
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Rebuild the snapshot if the store changed; True when it was rebuilt."""
+        if self._store is None:
+            return False
+        with self._lock:
+            version = self._store.data_version()
+            if version == self._snapshot.data_version:
+                return False
+            self._snapshot = PriceSnapshot.from_prices(
+                self._store.current_prices(), data_version=version
+            )
+            logger.info(
+                "placement snapshot rebuilt: %d rows, version %s", len(self._snapshot), version
+            )
+            return True
+
+    def place(
+        self, requirements: WorkloadRequirements, *, now: datetime | None = None
+    ) -> PlacementDecision:
+        """The best place for ``requirements`` with its alternatives; NoMatchError if none."""
+        return place(self._snapshot, requirements, now=now)
+
+
+def place(
+    snap: PriceSnapshot, req: WorkloadRequirements, *, now: datetime | None = None
+) -> PlacementDecision:
+    """Filter → region preference → rank → decision, on one snapshot.
+
+    ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
+    """
+    total = len(snap)
+    removed: dict[str, int] = {}
+    if total == 0:
+        raise NoMatchError(
+            f"{NO_MATCH}: there are no prices to choose from (collect or import some first)",
+            blocking_filter=None,
+            removed_by=removed,
+        )
+    mask: BoolArray | None = None
+    left = total
+    excluded_unknown = 0
+    for name, build in _filters(snap, req):
+        cond: BoolArray = build()
+        if name == "max_interruption_rate":
+            unknown = ~snap.rate_known if mask is None else mask & ~snap.rate_known
+            excluded_unknown = int(np.count_nonzero(unknown))
+        new_mask = cond if mask is None else mask & cond
+        count = int(np.count_nonzero(new_mask))
+        removed[name] = left - count
+        if count == 0:
+            before = mask if mask is not None else np.ones(total, dtype=np.bool_)
+            why = explain_no_match(snap, req, name, before)
+            last = "the last candidate" if left == 1 else f"the last {left} candidates"
+            raise NoMatchError(
+                f"{NO_MATCH}: {why} (the {name} filter removed {last})",
+                blocking_filter=name,
+                removed_by=removed,
+            )
+        mask, left = new_mask, count
+    if mask is None:
+        mask = np.ones(total, dtype=np.bool_)
+    matched = left
+    preference = "not-requested"
+    if req.preferred_regions:
+        preferred = mask & snap.region_mask(req.preferred_regions)
+        count = int(np.count_nonzero(preferred))
+        if count:
+            preference = "applied"
+            removed["preferred_regions"] = left - count
+            mask, left = preferred, count
+        else:
+            preference = "fallback"
+    bandwidth_unknown = 0
+    if req.network_bandwidth_gbps:
+        bandwidth_unknown = int(np.count_nonzero(mask & np.isnan(snap.bandwidth)))
+    cheapest = float(snap.price[int(np.argmax(mask))])
+    want = req.alternatives + 1
+    ranked = strategies.rank(snap, mask, req, cheapest, want)
+    summary = PlacementSummary(
+        candidates_considered=total,
+        removed_by=removed,
+        matched=matched,
+        candidates=left,
+        region_preference=preference,
+        excluded_unknown_interruption=excluded_unknown,
+        bandwidth_unknown=bandwidth_unknown,
+        data_version=snap.data_version,
+        oldest_collected_at=snap.oldest_collected_at,
+        newest_collected_at=snap.newest_collected_at,
+    )
+    notes: list[str] = []
+    if preference == "fallback":
+        notes.append(
+            "no preferred region ("
+            + ", ".join(req.preferred_regions)
+            + ") could serve; all regions were considered"
+        )
+    if excluded_unknown:
+        notes.append(
+            f"{excluded_unknown} candidates without a known interruption rate were excluded"
+        )
+    if bandwidth_unknown:
+        notes.append(
+            f"{bandwidth_unknown} candidates have no known network bandwidth and were not checked"
+        )
+    decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
+    head = decisions[0]
+    return replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
+
+
+def build_decisions(
+    snap: PriceSnapshot,
+    positions: IntArray,
+    req: WorkloadRequirements,
+    cheapest: float,
+    now: datetime,
+) -> list[PlacementDecision]:
+    seed = req.strategy == "seed"
+    sc = strategies.scores(snap, positions, req, cheapest, seed=seed)
+    hours = cost = None
+    if req.job_hours is not None:
+        hours = strategies.expected_hours(snap, positions, req).tolist()
+        cost = (snap.price[positions] * strategies.expected_hours(snap, positions, req)).tolist()
+    now_ts = now.astimezone(UTC).timestamp()
+    flagged = bool(req.network_bandwidth_gbps)
+    out: list[PlacementDecision] = []
+    price_s, avail_s, eff_s, total_s = (
+        sc.price_score.tolist(),
+        sc.availability.tolist(),
+        sc.efficiency.tolist(),
+        sc.total.tolist(),
+    )
+    for i, pos in enumerate(positions.tolist()):
+        row = snap.rows[pos]
+        out.append(
+            PlacementDecision(
+                provider=row.provider,
+                region=row.region,
+                availability_zone=row.availability_zone,
+                instance_type=row.instance_type,
+                price_per_hour=row.price_per_hour,
+                score=total_s[i],
+                rank=i + 1,
+                strategy=req.strategy,
+                vcpu=row.vcpu,
+                memory_gb=row.memory_gb,
+                gpu_count=row.gpu_count,
+                gpu_type=row.gpu_type,
+                gpu_memory_gb=row.gpu_memory_gb,
+                arch=row.arch,
+                network_bandwidth_gbps=row.network_bandwidth_gbps,
+                bandwidth_unverified=flagged and row.network_bandwidth_gbps is None,
+                interruption_rate=row.interruption_rate,
+                interruption_source=row.interruption_source,
+                on_demand_price_per_hour=row.on_demand_price_per_hour,
+                savings_pct=row.savings_pct,
+                observed_at=row.observed_at,
+                collected_at=row.collected_at,
+                data_age_seconds=max(0.0, now_ts - row.collected_at.timestamp()),
+                breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
+                expected_hours=hours[i] if hours is not None else None,
+                expected_cost=cost[i] if cost is not None else None,
+            )
+        )
+    return out
+
+
+def find_optimal_placement(
+    requirements: WorkloadRequirements | Mapping[str, Any],
+    prices: Iterable[SpotPrice] | PriceSnapshot,
+    *,
+    now: datetime | None = None,
+) -> PlacementDecision:
+    """The seed's ``findOptimalPlacement``: best place plus alternatives, or NoPlacementError.
+
+    ``requirements`` may be a :class:`WorkloadRequirements` or a mapping with the
+    seed's camelCase (or snake_case) keys; ``prices`` any iterable of
+    :class:`SpotPrice` or a prepared :class:`PriceSnapshot` (reuse one for speed).
+    """
+    req = (
+        requirements
+        if isinstance(requirements, WorkloadRequirements)
+        else WorkloadRequirements.from_mapping(requirements)
+    )
+    snap = prices if isinstance(prices, PriceSnapshot) else PriceSnapshot.from_prices(prices)
+    return place(snap, req, now=now)

@@ -1,0 +1,154 @@
+"""The snapshot: immutable, deduplicated, shareable across threads; the engine's refresh."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spotarb
+from spotarb.placement import PlacementEngine, PriceSnapshot, WorkloadRequirements, strategies
+from spotarb.store import open_store
+from tests.placement.conftest import NOW, price
+
+
+def test_public_api_is_reexported() -> None:
+    assert spotarb.find_optimal_placement is spotarb.placement.find_optimal_placement
+    assert spotarb.PlacementEngine is PlacementEngine
+    assert spotarb.WorkloadRequirements is WorkloadRequirements
+    assert spotarb.PriceSnapshot is PriceSnapshot
+    assert "find_optimal_placement" in spotarb.__all__
+    with pytest.raises(AttributeError):
+        _ = spotarb.no_such_name  # type: ignore[attr-defined]
+
+
+def test_rows_sorted_in_tie_break_order_and_arrays_read_only() -> None:
+    snap = PriceSnapshot.from_prices(
+        [
+            price("b", 0.2),
+            price("a", 0.2),
+            price("c", 0.1, provider="gcp", region="us-central1"),
+            price("win", 0.01, os="windows"),
+        ]
+    )
+    assert [r.instance_type for r in snap.rows] == ["c", "a", "b"]
+    assert len(snap) == 3
+    assert snap.price.tolist() == [0.1, 0.2, 0.2]
+    with pytest.raises(ValueError, match="read-only"):
+        snap.price[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        snap.by_band[0] = 1
+    with pytest.raises(AttributeError):
+        snap.price = np.zeros(3)  # type: ignore[misc]
+
+
+def test_duplicate_keys_keep_the_latest_observation() -> None:
+    snap = PriceSnapshot.from_prices(
+        [
+            price("m5.large", 0.1, observed_at=NOW - timedelta(hours=1)),
+            price("m5.large", 0.3, observed_at=NOW),
+            price("m5.large", 0.2, observed_at=NOW - timedelta(hours=2)),
+        ]
+    )
+    assert len(snap) == 1 and snap.dropped_duplicates == 2
+    assert snap.rows[0].price_per_hour == 0.3
+
+
+def test_views_order_by_rate_and_band() -> None:
+    snap = PriceSnapshot.from_prices(
+        [
+            price("u", 0.01),
+            price("r12", 0.02, interruption_rate=0.12),
+            price("r04", 0.03, interruption_rate=0.04),
+            price("r02", 0.04, interruption_rate=0.02),
+        ]
+    )
+    names = [r.instance_type for r in snap.rows]
+    assert [names[i] for i in snap.by_rate] == ["r02", "r04", "r12", "u"]
+    assert [names[i] for i in snap.by_band] == ["r04", "r02", "r12", "u"]
+
+
+def test_one_snapshot_serves_concurrent_queries() -> None:
+    rows = [
+        price(f"t{i}", 0.01 + (i % 97) / 100, vcpu=2 ** (i % 6), memory_gb=2 ** (i % 7),
+              interruption_rate=None if i % 5 == 0 else (i % 4) * 0.05)
+        for i in range(3000)
+    ]  # fmt: skip
+    engine = PlacementEngine.from_prices(rows)
+    reqs = [
+        WorkloadRequirements(min_cpu=c, min_memory_gb=m, strategy=s, job_hours=5)
+        for c in (1, 4, 16)
+        for m in (1, 8)
+        for s in ("balanced", "seed", "capacity-optimized", "expected-cost")
+    ]
+    expected = [engine.place(r, now=NOW).to_camel() for r in reqs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda r: engine.place(r, now=NOW).to_camel(), reqs))
+            assert got == expected
+
+
+def test_early_stop_scans_only_a_prefix() -> None:
+    rows = [price(f"t{i}", 0.01 * (1 + i), interruption_rate=0.05) for i in range(20000)]
+    snap = PriceSnapshot.from_prices(rows)
+    req = WorkloadRequirements()
+    seen: list[int] = []
+
+    def key(idx: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        seen.append(idx.size)
+        return -strategies.scores(snap, idx, req, 0.01, seed=False).total
+
+    mask = np.ones(len(snap), dtype=np.bool_)
+    best = strategies.scan_price_order(
+        snap, mask, 4, key, lambda i: -(50.0 * 0.01 / float(snap.price[i]) + 40.0)
+    )
+    assert best.tolist() == [0, 1, 2, 3]
+    assert sum(seen) < len(snap) // 10
+
+
+def test_engine_refreshes_when_the_store_changes(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s.db"))
+    store.write_batch([price("m5.large", 0.10)], source="test")
+    engine = PlacementEngine.from_store(store)
+    first = engine.snapshot
+    assert engine.place(WorkloadRequirements(), now=NOW).instance_type == "m5.large"
+    assert engine.refresh() is False and engine.snapshot is first
+    store.write_batch([price("c5.large", 0.05)], source="test")
+    assert engine.refresh() is True
+    assert engine.snapshot is not first
+    decision = engine.place(WorkloadRequirements(), now=NOW)
+    assert decision.instance_type == "c5.large"
+    assert decision.summary is not None
+    assert decision.summary.data_version == store.data_version()
+    store.close()
+
+
+def test_queries_during_refresh_see_a_whole_snapshot(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s.db"))
+    store.write_batch([price(f"old-{i}", 0.10 + i / 1000) for i in range(200)], source="test")
+    engine = PlacementEngine.from_store(store)
+    req = WorkloadRequirements(alternatives=5)
+
+    def ask(_: int) -> set[str]:
+        decision = engine.place(req, now=NOW)
+        return {d.instance_type.split("-")[0] for d in (decision, *decision.alternatives)}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pending = [pool.submit(ask, i) for i in range(200)]
+        store.write_batch([price(f"new-{i}", 0.01 + i / 1000) for i in range(10)], source="test")
+        assert engine.refresh() is True
+        seen = [f.result() for f in pending]
+    # Every answer comes from one snapshot: all old before the swap, new-first after it.
+    assert all(kinds in ({"old"}, {"new"}) for kinds in seen)
+    assert ask(0) == {"new"}
+    store.close()
+
+
+def test_lookup_tables_are_read_only() -> None:
+    snap = PriceSnapshot.from_prices([price("a", 0.1)])
+    with pytest.raises(TypeError):
+        snap.region_index["elsewhere"] = 3  # type: ignore[index]
+    assert isinstance(snap.rows, tuple)
