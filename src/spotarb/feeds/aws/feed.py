@@ -2,12 +2,14 @@
 
 Credentialed mode (boto3's standard credential chain found credentials):
 ``DescribeSpotPriceHistory`` per region in parallel (bounded pool), specs from
-``DescribeInstanceTypes`` (cached), interruption rates and the on-demand
-estimate from the Spot Advisor.
+``DescribeInstanceTypes`` (cached), interruption rates from the Spot Advisor,
+on-demand prices from the Price List API (the advisor's estimate as fallback).
+If every region rejects the credentials, the run falls back to credential-free.
 
 Credential-free mode (no credentials, or boto3 not installed): the public spot
 pricing feed (region-level Linux prices) with specs from the Spot Advisor's
-``instance_types`` plus a built-in GPU table.
+``instance_types`` plus a built-in GPU table. Here the advisor is required (no
+specs without it); in credentialed mode its failure only loses interruption rates.
 """
 
 from __future__ import annotations
