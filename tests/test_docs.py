@@ -25,7 +25,7 @@ def test_the_library_example_runs() -> None:
     namespace: dict[str, object] = {"prices": prices, "print": lambda *a: None}
     exec(compile(block, "README.md", "exec"), namespace)
     decision = namespace["decision"]
-    assert getattr(decision, "instance_type") == "a2-highgpu-1g"
+    assert decision.instance_type == "a2-highgpu-1g"
 
 
 def _commands(group: typer.Typer) -> list[str]:
