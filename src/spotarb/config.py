@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     aws_interval: float = Field(default=60.0, gt=0)
     azure_interval: float = Field(default=600.0, gt=0)
     gcp_interval: float = Field(default=3600.0, gt=0)
-    #: The AWS Spot Advisor (interruption rates) changes daily; used by the AWS feed if it
-    #: refreshes the advisor separately from prices.
+    #: The AWS Spot Advisor (interruption rates) changes daily: the AWS feed fetches it again
+    #: only once its copy is older than this (seconds), however often prices are collected.
     aws_advisor_interval: float = Field(default=86400.0, gt=0)
     #: Random extra delay, as a fraction of the interval, so feeds do not run in lockstep.
     schedule_jitter: float = Field(default=0.1, ge=0, le=1)

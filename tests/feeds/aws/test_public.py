@@ -95,6 +95,19 @@ def test_advisor_is_cached(public_endpoints: HTTPServer) -> None:
     assert len(advisor_hits) == 1
 
 
+def test_advisor_refresh_follows_the_advisor_interval(public_endpoints: HTTPServer) -> None:
+    now = [1000.0]
+    cache = AdvisorCache(clock=lambda: now[0])
+    settings = feed_settings(public_endpoints, aws_advisor_interval=3600)
+    make_feed(settings, advisor_cache=cache).collect()
+    now[0] += 3000  # within the interval: no new fetch
+    make_feed(settings, advisor_cache=cache).collect()
+    assert cache.fetches == 1
+    now[0] += 700  # past SPOTARB_AWS_ADVISOR_INTERVAL
+    make_feed(settings, advisor_cache=cache).collect()
+    assert cache.fetches == 2
+
+
 def test_price_strings() -> None:
     assert str(parse_price("0.023")) == "0.023"
     assert float(parse_price("9.0E-4") or 0) == 0.0009

@@ -155,10 +155,14 @@ class AdvisorCache:
         self._data: dict[str, tuple[float, AdvisorData]] = {}
         self.fetches = 0
 
-    def get(self, url: str, clients: OutboundClients) -> AdvisorData:
+    def get(
+        self, url: str, clients: OutboundClients, *, max_age: float | None = None
+    ) -> AdvisorData:
+        """The advisor data, fetched again once older than ``max_age`` (default: the TTL)."""
+        limit = self.ttl if max_age is None else max_age
         with self._lock:
             cached = self._data.get(url)
-            if cached is not None and self._clock() - cached[0] <= self.ttl:
+            if cached is not None and self._clock() - cached[0] <= limit:
                 return cached[1]
             with clients.http("aws") as client:
                 payload = get_json(client, url, what="spot advisor")

@@ -226,7 +226,11 @@ class AwsFeed(Feed):
 
     def _advisor(self, result: FeedResult, progress: ProgressCallback) -> AdvisorData | None:
         try:
-            return self.advisor_cache.get(self.settings.aws_advisor_url, self.clients)
+            return self.advisor_cache.get(
+                self.settings.aws_advisor_url,
+                self.clients,
+                max_age=self.settings.aws_advisor_interval,
+            )
         except ProxyUnavailableError:
             raise
         except FeedError as exc:
@@ -425,7 +429,11 @@ class AwsFeed(Feed):
                     message="credential-free mode has no price history; --since ignored",
                 )
             )
-        advisor = self.advisor_cache.get(self.settings.aws_advisor_url, self.clients)
+        advisor = self.advisor_cache.get(
+            self.settings.aws_advisor_url,
+            self.clients,
+            max_age=self.settings.aws_advisor_interval,
+        )
         collected_at = utcnow()
         progress(ProgressEvent(self.name, "public-spot-feed", "start"))
         with self.clients.http("aws") as client:
