@@ -232,7 +232,7 @@ def compare_view(service: Service, capacity_class: str, metric: str) -> CompareV
             view.cheapest_per_cloud.append({**bar, "abovePct": 100.0 * (bar["value"] - low) / low})
     view.chart = {
         "kind": "compare",
-        "title": f"Cheapest {METRICS[metric]} for {capacity_class}, per cloud and region",
+        "title": f"Cheapest {METRICS[metric]}, {dict(classes)[capacity_class]}: per cloud and region",
         "metric": METRICS[metric],
         "providers": [p for p in PROVIDERS if p in firsts],
         "bars": view.bars,

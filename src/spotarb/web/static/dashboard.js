@@ -75,12 +75,14 @@
         plugins: {
           legend: { position: "bottom" },
           tooltip: {
-            filter: function (item) {
-              return !item.raw.edge && !item.dataset.reference;
-            },
+            filter: function (item) { return !item.dataset.reference; },
             callbacks: {
               title: function (items) { return items.length ? stamp(items[0].raw.x) : ""; },
-              label: function (item) { return item.dataset.label + ": " + money(item.raw.y) + "/h"; }
+              label: function (item) {
+                var note = "";
+                if (item.raw.edge) note = item.raw.x >= data.until ? " (current)" : " (at range start)";
+                return item.dataset.label + ": " + money(item.raw.y) + "/h" + note;
+              }
             }
           }
         }
