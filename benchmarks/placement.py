@@ -309,7 +309,10 @@ def bench_size(n: int, queries: list[WorkloadRequirements], seed_queries: int) -
     for req in queries[:50]:  # warm-up
         with contextlib.suppress(NoPlacementError):
             engine.place(req, now=NOW)
-    engine_ms = time_each(lambda r: engine.place(r, now=NOW), queries)
+    passes = [time_each(lambda r: engine.place(r, now=NOW), queries) for _ in range(3)]
+    engine_ms = passes[0]
+    # Per query, the best of 3 passes: filters out other processes stealing the CPU.
+    best_ms = [min(times) for times in zip(*passes, strict=True)]
     step = max(1, len(queries) // seed_queries)
     subset = queries[::step][:seed_queries]
     plain = [{**p.to_camel(), "interruptionRate": p.interruption_rate} for p in rows]
@@ -321,6 +324,8 @@ def bench_size(n: int, queries: list[WorkloadRequirements], seed_queries: int) -
         "engine_p50_ms": percentile(engine_ms, 50),
         "engine_p99_ms": percentile(engine_ms, 99),
         "engine_mean_ms": statistics.fmean(engine_ms),
+        "engine_best_of_3_p50_ms": percentile(best_ms, 50),
+        "engine_best_of_3_p99_ms": percentile(best_ms, 99),
         "queries": len(queries),
         "seed_queries": len(subset),
         "seed_p50_ms": percentile(seed_ms, 50),
@@ -340,8 +345,8 @@ def gpuhunt_rows(directory: Path) -> list[SpotPrice]:
     for provider in ("aws", "gcp"):
         with open(directory / f"{provider}.csv", newline="") as fh:
             for rec in csv.DictReader(fh):
-                if rec["spot"] != "True":
-                    continue
+                if rec["spot"] != "True" or float(rec["cpu"]) <= 0:
+                    continue  # on-demand, or shared-core e2-micro/small/medium (cpu 0)
                 gpu_count = int(rec["gpu_count"] or 0)
                 rows.append(
                     SpotPrice(
@@ -457,7 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     seed_counts = [int(s) for s in args.seed_queries.split(",")]
     queries = make_requirements(args.queries)
-    results: dict[str, Any] = {"python": sys.version.split()[0], "sizes": []}
+    results: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "loadavg_start": os.getloadavg(),
+        "sizes": [],
+    }
     header = (
         f"{'rows':>8} {'build s':>8} {'engine p50':>11} {'p99':>8} "
         f"{'seed p50':>10} {'p99':>9} {'speed-up p50':>13}"
@@ -471,9 +481,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{res['engine_p99_ms']:>6.3f}ms {res['seed_p50_ms']:>8.1f}ms "
             f"{res['seed_p99_ms']:>7.1f}ms "
             f"{res['speedup_p50']:>12.0f}x   ({res['queries']} queries; seed port on "
-            f"{res['seed_queries']})",
+            f"{res['seed_queries']}; engine best-of-3 p50 {res['engine_best_of_3_p50_ms']:.3f} "
+            f"p99 {res['engine_best_of_3_p99_ms']:.3f} ms)",
             flush=True,
         )
+    results["loadavg_end"] = os.getloadavg()
+    print(
+        f"load average (1/5/15 min) at start {results['loadavg_start']}, end "
+        f"{results['loadavg_end']} on {os.cpu_count()} CPUs"
+    )
     hunt = bench_gpuhunt()
     results["gpuhunt"] = hunt
     if hunt is None:

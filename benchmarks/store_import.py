@@ -8,6 +8,7 @@ Runs the same path as ``spotarb import`` (parse + validate → aggregator → st
 from __future__ import annotations
 
 import argparse
+import os
 import csv
 import random
 import statistics
@@ -56,7 +57,11 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> None:
             writer.writerow([row[name] for name in FIELD_NAMES])
 
 
-def ingest(path: Path, store: SqliteStore) -> tuple[float, float, int]:
+Timing = tuple[float, float, float, int]  # parse wall, store wall, total CPU, history added
+
+
+def ingest(path: Path, store: SqliteStore) -> Timing:
+    cpu = time.process_time()
     start = time.perf_counter()
     parsed = parse_file(path)
     assert not parsed.errors, parsed.errors[:3]
@@ -64,7 +69,7 @@ def ingest(path: Path, store: SqliteStore) -> tuple[float, float, int]:
     current, history = split_current_and_history(parsed.prices)
     report = Aggregator(store).apply(FeedResult(feed="import", prices=current, history=history))
     done = time.perf_counter()
-    return parsed_at - start, done - parsed_at, report.stats.history_added
+    return parsed_at - start, done - parsed_at, time.process_time() - cpu, report.stats.history_added
 
 
 def main() -> None:
@@ -72,8 +77,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    first: list[tuple[float, float, int]] = []
-    again: list[tuple[float, float, int]] = []
+    first: list[Timing] = []
+    again: list[Timing] = []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "rows.csv"
         make_csv(data, args.rows)
@@ -85,15 +90,17 @@ def main() -> None:
             assert store.info().history_rows == history_before, "re-ingest grew history"
             store.close()
 
-    def show(label: str, runs: list[tuple[float, float, int]]) -> None:
+    def show(label: str, runs: list[Timing]) -> None:
         parse = statistics.median(r[0] for r in runs)
         write = statistics.median(r[1] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
         print(
-            f"{label:<28} parse+validate {parse:6.2f} s   store {write:6.2f} s   "
-            f"total {parse + write:6.2f} s   history rows added {runs[0][2]}"
+            f"{label:<26} parse+validate {parse:5.2f} s  store {write:5.2f} s  "
+            f"total {parse + write:5.2f} s (CPU {cpu:5.2f} s)  history rows added {runs[0][3]}"
         )
 
-    print(f"{args.rows} rows, median of {args.repeat} runs")
+    load = os.getloadavg()[0]
+    print(f"{args.rows} rows, median of {args.repeat} runs, load average {load:.1f}")
     show("first import (empty db)", first)
     show("re-import, unchanged", again)
 

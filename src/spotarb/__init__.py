@@ -1,9 +1,10 @@
 """spotarb: multi-cloud spot price arbitrage.
 
 Collects AWS, Azure and GCP spot prices into one normalized schema, keeps
-their history, and answers where a workload should run. The placement API is
-re-exported here lazily (importing :mod:`spotarb` does not load numpy until one
-of these names is used).
+their history, and answers where a workload should run.
+
+The placement API is re-exported lazily (importing :mod:`spotarb` does not load
+numpy until one of those names is used).
 """
 
 from __future__ import annotations

@@ -69,13 +69,19 @@ class Scheduler:
         self._threads: dict[str, threading.Thread] = {}
         self._stop = threading.Event()
         self._clock_thread: threading.Thread | None = None
+        self._run_feeds = True
 
     # -- control ----------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start ticking now (every feed is due at once), then every ``tick_seconds``."""
+    def start(self, *, run_feeds: bool = True) -> None:
+        """Start ticking now (every feed is due at once), then every ``tick_seconds``.
+
+        With ``run_feeds=False`` the ticks only run the tick hook (the service's
+        maintenance: prices still age out) and no feed is started.
+        """
         if self._clock_thread is not None:
             return
+        self._run_feeds = run_feeds
         self._stop.clear()
         self._clock_thread = threading.Thread(target=self._loop, name="spotarb-schedule")
         self._clock_thread.daemon = True
@@ -95,7 +101,8 @@ class Scheduler:
 
     @property
     def running(self) -> bool:
-        return self._clock_thread is not None
+        """True while feeds are being started on schedule."""
+        return self._clock_thread is not None and self._run_feeds
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -114,6 +121,8 @@ class Scheduler:
                 logger.exception("tick hook failed")
         now = self._clock()
         started: list[str] = []
+        if not self._run_feeds:
+            return started
         with self._lock:
             for state in self._feeds.values():
                 if not state.running and state.next_due <= now:

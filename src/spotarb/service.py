@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prometheus_client.core import Metric
 
@@ -38,6 +38,8 @@ from spotarb.store.base import PriceStore, WriteStats
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 def is_imported(row: SpotPrice) -> bool:
     return row.source == "import" or row.source.startswith("import")
@@ -48,6 +50,8 @@ class ServiceState:
     """One consistent view of the data; replaced whole, never modified."""
 
     version: int
+    #: Increases with every swap (also when only the staleness cut changed): cache keys use it.
+    generation: int
     built_at: datetime
     #: Every current row (all OSes), cheapest first.
     rows: tuple[SpotPrice, ...]
@@ -88,6 +92,10 @@ class Service:
         self.shapes: list[Shape] = shapes_from(settings.best_option_shapes)
         self._refresh_lock = threading.Lock()
         self._shape_names: dict[str, str] = {}
+        self._generation = 0
+        self._memo: dict[str, object] = {}
+        self._memo_generation = -1
+        self._memo_lock = threading.Lock()
         self.feed_names = [n for n in FEED_REGISTRY if n in settings.feeds]
         self.scheduler = Scheduler(self.feed_names, settings, self.run_feed, on_tick=self.maintain)
         self._statuses: dict[str, FeedStatus] = {}
@@ -97,8 +105,8 @@ class Service:
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self, *, collect: bool = True) -> None:
+        self.scheduler.start(run_feeds=collect)
         if collect:
-            self.scheduler.start()
             logger.info("collecting %s on schedule", ", ".join(self.feed_names) or "no feeds")
         else:
             logger.info("collection off (--no-collect): serving what the store holds")
@@ -178,8 +186,10 @@ class Service:
             "computedAt": built.isoformat(),
             "staleRowsExcluded": len(linux) - len(fresh_rows),
         }
+        self._generation += 1
         return ServiceState(
             version=version,
+            generation=self._generation,
             built_at=built,
             rows=rows,
             full=full,
@@ -193,6 +203,21 @@ class Service:
             oldest_by_provider=oldest,
             rows_by_provider=counts,
         )
+
+    def memo(self, name: str, build: Callable[[ServiceState], T]) -> T:
+        """``build(state)`` computed once per state (e.g. a sorted view of the rows)."""
+        state = self._state
+        with self._memo_lock:
+            if self._memo_generation != state.generation:
+                self._memo.clear()
+                self._memo_generation = state.generation
+            if name in self._memo:
+                return cast(T, self._memo[name])
+        value = build(state)
+        with self._memo_lock:
+            if self._memo_generation == state.generation:
+                self._memo[name] = value
+        return value
 
     def shape_name(self, text: str) -> str:
         """The canonical name of a shape as typed (``gpu:a100:8`` → ``gpu:nvidia-a100:8``)."""
@@ -309,8 +334,8 @@ class Service:
 
 
 def _placement_key(state: ServiceState, req: WorkloadRequirements, allow_stale: bool) -> str:
-    """Normalized requirements (a frozen, validated dataclass) + snapshot version."""
-    return f"place:{state.version}:{int(allow_stale)}:{req!r}"
+    """Normalized requirements (a frozen, validated dataclass) + state generation."""
+    return f"place:{state.generation}:{int(allow_stale)}:{req!r}"
 
 
 _SNAKE_TO_CAMEL = {

@@ -49,6 +49,7 @@ def test_table_output(db: str) -> None:
     assert "Best: gcp n2-standard-8 in us-central1" in out
     assert "Standard_D8s_v5" in out and "m5.2xlarge" in out
     assert "4 prices considered; 4 matched" in out
+    assert "4 candidates ranked" in out
     assert "region preference: not-requested" in out
 
 
@@ -100,7 +101,7 @@ def test_no_match_exits_1_with_the_explanation(db: str) -> None:
         (["--strategy", "expected-cost"], "--job-hours"),
         (["--providers", "ibm"], "--providers"),
         (["--alternatives", "99"], "--alternatives"),
-        (["--max-age", "soon"], "since"),
+        (["--max-age", "soon"], "--max-age"),
     ],
 )
 def test_invalid_input_exits_2_with_one_line(db: str, args: list[str], flag: str) -> None:

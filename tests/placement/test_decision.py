@@ -56,6 +56,7 @@ def test_nearest_miss_on_price() -> None:
         "(aws p5.48xlarge us-east-1b)"
     ) in str(err)
     assert err.removed_by == {"gpu": 1, "max_price_per_hour": 2}
+    assert str(err).endswith("(the max_price_per_hour filter removed the last 2 candidates)")
 
 
 def test_nearest_miss_on_gpu_count_and_type() -> None:

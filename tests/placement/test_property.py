@@ -158,7 +158,7 @@ def big_catalog(seed: int, n: int) -> list[SpotPrice]:
     return out
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), n=st.sampled_from([600, 1500, 5000]), req=requirements())
 def test_engine_matches_reference_on_large_catalogs(
     seed: int, n: int, req: WorkloadRequirements

@@ -124,3 +124,31 @@ def test_engine_refreshes_when_the_store_changes(tmp_path: Path) -> None:
     assert decision.summary is not None
     assert decision.summary.data_version == store.data_version()
     store.close()
+
+
+def test_queries_during_refresh_see_a_whole_snapshot(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "s.db"))
+    store.write_batch([price(f"old-{i}", 0.10 + i / 1000) for i in range(200)], source="test")
+    engine = PlacementEngine.from_store(store)
+    req = WorkloadRequirements(alternatives=5)
+
+    def ask(_: int) -> set[str]:
+        decision = engine.place(req, now=NOW)
+        return {d.instance_type.split("-")[0] for d in (decision, *decision.alternatives)}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pending = [pool.submit(ask, i) for i in range(200)]
+        store.write_batch([price(f"new-{i}", 0.01 + i / 1000) for i in range(10)], source="test")
+        assert engine.refresh() is True
+        seen = [f.result() for f in pending]
+    # Every answer comes from one snapshot: all old before the swap, new-first after it.
+    assert all(kinds in ({"old"}, {"new"}) for kinds in seen)
+    assert ask(0) == {"new"}
+    store.close()
+
+
+def test_lookup_tables_are_read_only() -> None:
+    snap = PriceSnapshot.from_prices([price("a", 0.1)])
+    with pytest.raises(TypeError):
+        snap.region_index["elsewhere"] = 3  # type: ignore[index]
+    assert isinstance(snap.rows, tuple)

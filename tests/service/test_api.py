@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -349,3 +350,23 @@ def test_health_ready_metrics_cors_and_no_secrets(
     docs = empty.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert empty.get("/").status_code == 404  # left free for the dashboard
+
+
+def test_prices_age_out_without_a_write_even_with_no_collect(
+    make_service: Callable[..., Service], make_client: Callable[..., Client]
+) -> None:
+    service = make_service(aws_max_age=0.6, tick_seconds=0.1)
+    write(service, "aws", [row()])
+    client = make_client(service, collect=False)
+    assert client.post("/v1/placements", json={}).status_code == 200
+    assert client.get("/v1/best-options?shape=cpu:2").json()["options"][0]["best"] is not None
+    deadline = time.monotonic() + 10
+    while client.post("/v1/placements", json={}).status_code == 200:
+        assert time.monotonic() < deadline, "the row never aged out"
+        time.sleep(0.05)
+    stale = client.post("/v1/placements", json={})
+    assert stale.status_code == 404 and stale.json()["staleRowsExcluded"] == 1
+    assert client.get("/v1/best-options?shape=cpu:2").json()["options"][0]["best"] is None
+    assert client.post("/v1/placements", json={"allowStale": True}).status_code == 200
+    assert client.get("/v1/feeds").json()["feeds"][0]["scheduled"] is False
+    assert service.store.runs() and all(r.source == "aws" for r in service.store.runs())

@@ -140,7 +140,7 @@ class FastLookupMiddleware:
         """Byte-identical request bodies get the cached answer of the routed request.
 
         The first request with a given body goes through validation and the engine;
-        its 200/404 answer is remembered under (data version, hash of the body), so a
+        its 200/404 answer is remembered under (state generation, hash of the body), so a
         repeat skips JSON parsing and validation too. A new snapshot changes the key.
         """
         chunks: list[bytes] = []
@@ -152,8 +152,8 @@ class FastLookupMiddleware:
             if not message.get("more_body", False):
                 break
         raw = b"".join(chunks)
-        version = self.service.state.version
-        key = f"raw:{version}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
+        generation = self.service.state.generation
+        key = f"raw:{generation}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
         cached = self.service.cache.get(key)
         if cached is not None:
             head, _, body = cached.partition(b"\n")

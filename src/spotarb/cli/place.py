@@ -11,6 +11,7 @@ from spotarb.cli.common import (
     EXIT_INVALID,
     DbOption,
     JsonOption,
+    age,
     cli_errors,
     console,
     fail,
@@ -49,6 +50,7 @@ FLAGS = {
     "checkpoint_hours": "--checkpoint-hours",
     "restart_overhead_hours": "--restart-overhead",
     "not_older_than": "--max-age",
+    "since": "--max-age",
 }
 
 
@@ -169,17 +171,20 @@ def show(decision: PlacementDecision) -> None:
     summary = decision.summary
     if summary is not None:
         removed = ", ".join(
-            f"{name} -{count}" for name, count in summary.removed_by.items() if count
+            f"{name} -{count}"
+            for name, count in summary.removed_by.items()
+            if count and name != "preferred_regions"
         )
+        preference = summary.region_preference
+        if preference == "applied":
+            preference += f" (-{summary.removed_by.get('preferred_regions', 0)})"
         console.print(
-            f"{summary.candidates_considered} prices considered; "
-            f"{summary.matched} matched{f' ({removed})' if removed else ''}; "
-            f"{summary.candidates} candidates ranked; region preference: "
-            f"{summary.region_preference}.",
+            f"{summary.candidates_considered} prices considered"
+            f"{f' ({removed})' if removed else ''}; {summary.matched} matched; "
+            f"region preference: {preference}; {summary.candidates} candidates ranked.",
             highlight=False,
         )
-    age = decision.data_age_seconds
-    console.print(f"Price data age: {age / 60:.0f} min.", highlight=False)
+    console.print(f"Best price collected {age(decision.collected_at)}.", highlight=False)
     for note in decision.notes:
         console.print(f"note: {note}", highlight=False)
 

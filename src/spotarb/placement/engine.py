@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,11 +38,12 @@ class NoMatchError(NoPlacementError):
         self.removed_by = removed_by
 
 
-def _filters(
-    snap: PriceSnapshot, req: WorkloadRequirements
-) -> list[tuple[str, Any]]:  # (name, callable → mask)
-    """The active filters in the order they are applied (and reported)."""
-    out: list[tuple[str, Any]] = []
+Filter = tuple[str, Callable[[], BoolArray]]
+
+
+def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
+    """The active filters (name, mask builder) in the order they are applied and reported."""
+    out: list[Filter] = []
     if req.providers:
         out.append(("providers", lambda: snap.provider_mask(req.providers)))
     if req.exclude_regions:
@@ -125,6 +127,10 @@ class PlacementEngine:
 def place(
     snap: PriceSnapshot, req: WorkloadRequirements, *, now: datetime | None = None
 ) -> PlacementDecision:
+    """Filter → region preference → rank → decision, on one snapshot.
+
+    ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
+    """
     total = len(snap)
     removed: dict[str, int] = {}
     if total == 0:
@@ -146,8 +152,10 @@ def place(
         removed[name] = left - count
         if count == 0:
             before = mask if mask is not None else np.ones(total, dtype=np.bool_)
+            why = explain_no_match(snap, req, name, before)
+            last = "the last candidate" if left == 1 else f"the last {left} candidates"
             raise NoMatchError(
-                f"{NO_MATCH}: {explain_no_match(snap, req, name, before)}",
+                f"{NO_MATCH}: {why} (the {name} filter removed {last})",
                 blocking_filter=name,
                 removed_by=removed,
             )
@@ -200,13 +208,7 @@ def place(
         )
     decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
     head = decisions[0]
-    return _replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
-
-
-def _replace(decision: PlacementDecision, **changes: Any) -> PlacementDecision:
-    from dataclasses import replace
-
-    return replace(decision, **changes)
+    return replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
 
 
 def build_decisions(

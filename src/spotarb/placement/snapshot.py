@@ -11,9 +11,11 @@ Strategies that rank by interruption first get their own pre-ordered views.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -64,18 +66,28 @@ def band_of(rate: float | None) -> int:
     return len(BAND_EDGES)
 
 
+#: Snapshot order = tie-break order.
+_TIE_ORDER: Final = attrgetter(
+    "price_per_hour", "provider", "region", "availability_zone", "instance_type"
+)
+_COLUMNS: Final = attrgetter(
+    "price_per_hour", "vcpu", "memory_gb", "gpu_count", "gpu_type", "arch",
+    "network_bandwidth_gbps", "interruption_rate", "collected_at", "provider", "region",
+)  # fmt: skip
+
+
 def _readonly(array: npt.NDArray[np.generic]) -> None:
     array.flags.writeable = False
 
 
-def _codes(values: Sequence[str]) -> tuple[tuple[str, ...], dict[str, int], IntArray]:
+def _codes(values: Sequence[Any]) -> tuple[tuple[str, ...], dict[str, int], IntArray]:
     names = tuple(sorted(set(values)))
     index = {name: i for i, name in enumerate(names)}
     codes = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
     return names, index, codes
 
 
-def _opt(values: Iterable[float | None]) -> FloatArray:
+def _opt(values: Iterable[Any]) -> FloatArray:
     return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
 
 
@@ -111,30 +123,20 @@ class PriceSnapshot:
     #: Positions ordered by (interruption band, unknown last; position).
     by_band: IntArray
     providers: tuple[str, ...]
-    provider_index: dict[str, int]
+    provider_index: Mapping[str, int]
     regions: tuple[str, ...]
-    region_index: dict[str, int]
+    region_index: Mapping[str, int]
     gpu_types: tuple[str, ...]
-    gpu_index: dict[str, int]
+    gpu_index: Mapping[str, int]
     arches: tuple[str, ...]
     built_at: datetime
     data_version: int | None
     dropped_duplicates: int
+    oldest_collected_at: datetime | None
+    newest_collected_at: datetime | None
 
     def __len__(self) -> int:
         return len(self.rows)
-
-    @property
-    def oldest_collected_at(self) -> datetime | None:
-        if not self.rows:
-            return None
-        return datetime.fromtimestamp(float(self.collected_ts.min()), UTC)
-
-    @property
-    def newest_collected_at(self) -> datetime | None:
-        if not self.rows:
-            return None
-        return datetime.fromtimestamp(float(self.collected_ts.max()), UTC)
 
     @classmethod
     def from_prices(
@@ -147,42 +149,38 @@ class PriceSnapshot:
             if row.os != "linux":
                 continue
             seen += 1
-            old = latest.get(row.key)
+            key = row.key
+            old = latest.get(key)
             if old is None or (row.observed_at, row.collected_at) >= (
                 old.observed_at,
                 old.collected_at,
             ):
-                latest[row.key] = row
-        rows = tuple(
-            sorted(
-                latest.values(),
-                key=lambda r: (
-                    r.price_per_hour,
-                    r.provider,
-                    r.region,
-                    r.availability_zone,
-                    r.instance_type,
-                ),
-            )
-        )
+                latest[key] = row
+        rows = tuple(sorted(latest.values(), key=_TIE_ORDER))
         n = len(rows)
-        price = np.fromiter((r.price_per_hour for r in rows), np.float64, n)
-        vcpu = np.fromiter((r.vcpu for r in rows), np.float64, n)
-        memory = np.fromiter((r.memory_gb for r in rows), np.float64, n)
-        gpu_count = np.fromiter((r.gpu_count for r in rows), np.int64, n)
-        gpu_names = [r.gpu_type or "" for r in rows]
+        columns = list(zip(*map(_COLUMNS, rows), strict=True)) if n else [()] * 11
+        (
+            prices_col, vcpu_col, memory_col, gpus_col, gpu_col, arch_col, bandwidth_col,
+            rate_col, collected_col, provider_col, region_col,
+        ) = columns  # fmt: skip
+        price = np.array(prices_col, dtype=np.float64)
+        vcpu = np.array(vcpu_col, dtype=np.float64)
+        memory = np.array(memory_col, dtype=np.float64)
+        gpu_count = np.array(gpus_col, dtype=np.int64)
+        gpu_names = [g or "" for g in gpu_col]
         gpu_types, gpu_index, gpu_code = _codes(gpu_names)
         if "" in gpu_index:
             gpu_code = np.where(gpu_code == gpu_index[""], -1, gpu_code)
         gpu_flags = np.array([is_gpu(name) for name in gpu_types], dtype=np.bool_)
         is_gpu_row = gpu_flags[gpu_code] & (gpu_code >= 0) if n else np.zeros(0, np.bool_)
-        arches, _, arch_code = _codes([r.arch for r in rows])
-        bandwidth = _opt(r.network_bandwidth_gbps for r in rows)
-        rate = _opt(r.interruption_rate for r in rows)
+        arches, _, arch_code = _codes(arch_col)
+        bandwidth = _opt(bandwidth_col)
+        rate = _opt(rate_col)
         rate_known = ~np.isnan(rate)
-        collected = np.fromiter((r.collected_at.timestamp() for r in rows), np.float64, n)
-        providers, provider_index, provider_code = _codes([r.provider for r in rows])
-        regions, region_index, region_code = _codes([r.region for r in rows])
+        stamps = {when: when.timestamp() for when in set(collected_col)}
+        collected = np.array([stamps[when] for when in collected_col], dtype=np.float64)
+        providers, provider_index, provider_code = _codes(provider_col)
+        regions, region_index, region_code = _codes(region_col)
         # Narrow integer columns: equality scans over int8/int16 are several times faster.
         provider_code = provider_code.astype(np.int8)
         arch_code = arch_code.astype(np.int8)
@@ -191,7 +189,8 @@ class PriceSnapshot:
         gpu_count = gpu_count.astype(np.int16)
         filled = np.where(rate_known, rate, DEFAULT_INTERRUPTION_RATE)
         availability = 100.0 * (1.0 - filled)
-        lam = np.fromiter((hazard(r.interruption_rate) for r in rows), np.float64, n)
+        hazards = {r: hazard(r) for r in set(rate_col)}
+        lam = np.array([hazards[r] for r in rate_col], dtype=np.float64)
         position = np.arange(n, dtype=np.int64)
         rate_key = np.where(rate_known, quantize(np.where(rate_known, rate, 0.0)), np.inf)
         by_rate = np.lexsort((position, rate_key)).astype(np.int64)
@@ -234,15 +233,17 @@ class PriceSnapshot:
             by_rate=by_rate,
             by_band=by_band,
             providers=providers,
-            provider_index=provider_index,
+            provider_index=MappingProxyType(provider_index),
             regions=regions,
-            region_index=region_index,
+            region_index=MappingProxyType(region_index),
             gpu_types=gpu_types,
-            gpu_index=gpu_index,
+            gpu_index=MappingProxyType(gpu_index),
             arches=arches,
             built_at=utcnow(),
             data_version=data_version,
             dropped_duplicates=seen - n,
+            oldest_collected_at=min(stamps, default=None),
+            newest_collected_at=max(stamps, default=None),
         )
 
     def region_mask(self, names: Iterable[str]) -> BoolArray:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from spotarb._gc import gc_paused
 from spotarb.errors import StoreError
 from spotarb.models import PriceKey, SpotPrice
 from spotarb.store.base import (
@@ -153,7 +154,7 @@ class SqliteStore:
         started = started_at or _now()
         stats = WriteStats(rows_seen=len(prices))
         try:
-            with self._transaction() as conn:
+            with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
@@ -380,6 +381,13 @@ class SqliteStore:
         return int(self._read(f"SELECT COUNT(*) FROM {table}", [])[0][0])
 
     def _read(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        try:
+            with gc_paused():
+                return self._read_unpaused(sql, args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read database {self.path}: {exc}") from None
+
+    def _read_unpaused(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
             if self.path == ":memory:":
                 with self._write_lock:

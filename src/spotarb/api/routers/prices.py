@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
@@ -68,6 +68,14 @@ def _sort_key(sort: str) -> Callable[[SpotPrice], tuple[Any, ...]]:
         return (-value if descending else value, *row.key)
 
     return key
+
+
+def _sorted_view(
+    rows: tuple[SpotPrice, ...], key: Callable[[SpotPrice], tuple[Any, ...]]
+) -> tuple[tuple[SpotPrice, ...], list[tuple[Any, ...]]]:
+    """Rows in ``key`` order with their keys (built once per state and sort)."""
+    keyed = sorted(((key(r), r) for r in rows), key=lambda pair: pair[0])
+    return tuple(r for _, r in keyed), [k for k, _ in keyed]
 
 
 def _encode_cursor(sort: str, key: tuple[Any, ...]) -> str:
@@ -135,33 +143,39 @@ def list_prices(
         gpu = lookup_gpu(gpuType)
         if gpu is None:
             gpu = gpuType  # unknown names simply match nothing
-    rows = [
-        r
-        for r in state.rows
-        if (not providers or r.provider in providers)
-        and (not regions or r.region in regions)
-        and (not types or r.instance_type in types)
-        and (gpu is None or r.gpu_type == gpu)
-        and (os is None or r.os == os)
-        and (minVcpu is None or r.vcpu >= minVcpu)
-        and (minMemoryGB is None or r.memory_gb >= minMemoryGB)
-        and (maxPrice is None or r.price_per_hour <= maxPrice)
-    ]
     key = _sort_key(sort)
-    rows.sort(key=key)  # already nearly sorted by price: cheap
-    start = 0
-    if cursor:
-        after = _decode_cursor(cursor, sort)
-        keys = [key(r) for r in rows]
-        start = bisect_right(keys, after)
-    page = rows[start : start + limit]
-    more = start + limit < len(rows)
+    ordered, keys = service.memo(f"prices:{sort}", lambda st: _sorted_view(st.rows, key))
+    start = bisect_right(keys, _decode_cursor(cursor, sort)) if cursor else 0
+    filtered = bool(providers or regions or types or gpu is not None or os is not None) or (
+        minVcpu is not None or minMemoryGB is not None or maxPrice is not None
+    )
+    if not filtered:
+        total = len(ordered)
+        page = list(ordered[start : start + limit])
+        more = start + limit < total
+    else:
+        matching = [
+            i
+            for i, r in enumerate(ordered)
+            if (not providers or r.provider in providers)
+            and (not regions or r.region in regions)
+            and (not types or r.instance_type in types)
+            and (gpu is None or r.gpu_type == gpu)
+            and (os is None or r.os == os)
+            and (minVcpu is None or r.vcpu >= minVcpu)
+            and (minMemoryGB is None or r.memory_gb >= minMemoryGB)
+            and (maxPrice is None or r.price_per_hour <= maxPrice)
+        ]
+        total = len(matching)
+        first = bisect_left(matching, start)
+        page = [ordered[i] for i in matching[first : first + limit]]
+        more = first + limit < total
     now = datetime.now(UTC).timestamp()
     return JSONBytes(
         dumps(
             {
                 "dataVersion": state.version,
-                "total": len(rows),
+                "total": total,
                 "count": len(page),
                 "prices": [row_json(r, now) for r in page],
                 "nextCursor": _encode_cursor(sort, key(page[-1])) if more and page else None,
