@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+SPOTARB = (sys.executable, "-m", "spotarb")
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -44,7 +45,7 @@ def _env() -> dict[str, str]:
 def import_prices(db: Path, csv_path: Path) -> None:
     """`spotarb import` as a user runs it."""
     done = subprocess.run(
-        [sys.executable, "-m", "spotarb", "import", str(csv_path), "--db", str(db)],
+        [*SPOTARB, "import", str(csv_path), "--db", str(db)],
         cwd=ROOT,
         env=_env(),
         capture_output=True,
@@ -93,10 +94,10 @@ def server(price_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """`spotarb serve --no-collect` on a free loopback port over the imported prices."""
     port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
+    args = ["serve", "--db", str(price_db), "--no-collect", "--host", "127.0.0.1"]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "spotarb", "serve", "--db", str(price_db)]
-            + ["--host", "127.0.0.1", "--port", str(port), "--no-collect"],
+            [*SPOTARB, *args, "--port", str(port)],
             cwd=ROOT,
             env=_env(),
             stdout=out,

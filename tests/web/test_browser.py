@@ -58,7 +58,7 @@ def test_place_form_by_keyboard_shows_the_expected_winner(tab: Tab) -> None:
         page.keyboard.press("Enter")
     query = parse_qs(urlparse(page.url).query)
     assert query["minCPU"] == ["8"] and query["strategy"] == ["lowest-price"]
-    provider, region, itype = CHEAPEST_8_VCPU
+    _, region, itype = CHEAPEST_8_VCPU
     assert page.locator("#result").get_attribute("data-status") == "200"
     assert page.locator("#winner").inner_text() == itype
     assert f"in {region}" in page.locator("#result-h").inner_text()

@@ -171,9 +171,7 @@ def _matches(capacity_class: str) -> Any:
     if kind == "gpu":
         return lambda r: r.gpu_type == arg and r.gpu_count > 0
     tier = float(arg)
-    return lambda r: (
-        r.gpu_count == 0 and r.vcpu >= tier and r.memory_gb >= tier * GIB_PER_VCPU
-    )
+    return lambda r: r.gpu_count == 0 and r.vcpu >= tier and r.memory_gb >= tier * GIB_PER_VCPU
 
 
 def compare_view(service: Service, capacity_class: str, metric: str) -> CompareView:
@@ -232,7 +230,8 @@ def compare_view(service: Service, capacity_class: str, metric: str) -> CompareV
             view.cheapest_per_cloud.append({**bar, "abovePct": 100.0 * (bar["value"] - low) / low})
     view.chart = {
         "kind": "compare",
-        "title": f"Cheapest {METRICS[metric]}, {dict(classes)[capacity_class]}: per cloud and region",
+        "title": f"Cheapest {METRICS[metric]}, {dict(classes)[capacity_class]}, "
+        "per cloud and region",
         "metric": METRICS[metric],
         "providers": [p for p in PROVIDERS if p in firsts],
         "bars": view.bars,

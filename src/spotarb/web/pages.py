@@ -36,10 +36,21 @@ Text = Annotated[str, Query(max_length=128)]
 
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
     service = request.app.state.service
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+
+    def path_for(route: str, **params: Any) -> str:
+        """A server-relative link (works behind a proxy that changes host or scheme)."""
+        return root + str(request.app.url_path_for(route, **params))
+
     response = templates.TemplateResponse(
         request,
         name,
-        {"state": service.state, "page": name.removesuffix(".html"), **context},
+        {
+            "state": service.state,
+            "page": name.removesuffix(".html"),
+            "path_for": path_for,
+            **context,
+        },
     )
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
