@@ -13,7 +13,13 @@ from spotarb._version import __version__
 from spotarb.api.deps import ServiceDep
 from spotarb.web import charts, overview
 from spotarb.web.format import FILTERS
-from spotarb.web.placeform import LABELS, STRATEGY_HELP, read_form, run_placement
+from spotarb.web.placeform import (
+    LABELS,
+    STRATEGY_HELP,
+    filter_label,
+    read_form,
+    run_placement,
+)
 
 HERE: Final = Path(__file__).resolve().parent
 STATIC_DIR: Final = HERE / "static"
@@ -75,7 +81,14 @@ def place_page(request: Request, service: ServiceDep) -> HTMLResponse:
     """The placement form; the query string is the request, so results can be shared."""
     query = {key: request.query_params.getlist(key) for key in request.query_params}
     form = run_placement(service, read_form(query))
-    return _page(request, "place.html", form=form, labels=LABELS, strategy_help=STRATEGY_HELP)
+    return _page(
+        request,
+        "place.html",
+        form=form,
+        labels=LABELS,
+        strategy_help=STRATEGY_HELP,
+        filter_label=filter_label,
+    )
 
 
 @router.get("/history", response_class=HTMLResponse)

@@ -54,6 +54,12 @@ _SNAKE_TO_FIELD: Final = {snake: camel for camel, snake in CAMEL_REQUIREMENTS.it
 }
 
 
+def filter_label(name: str) -> str:
+    """The form label of an engine filter (``max_price_per_hour`` or ``maxPricePerHour``)."""
+    field_name = _SNAKE_TO_FIELD.get(name, name)
+    return LABELS.get(field_name, name.replace("_", " "))
+
+
 @dataclass(slots=True)
 class PlaceForm:
     """What the form shows: the raw values typed, errors per field, and the outcome."""

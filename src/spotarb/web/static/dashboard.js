@@ -111,7 +111,7 @@
         animation: false,
         maintainAspectRatio: false,
         scales: {
-          x: { title: { display: true, text: data.metric }, ticks: { callback: money } },
+          x: { title: { display: true, text: data.metric }, ticks: { maxTicksLimit: 6, callback: money } },
           y: { ticks: { autoSkip: false } }
         },
         plugins: {
