@@ -191,6 +191,35 @@ def test_compare_bad_choices_say_why(
     assert message in client.get("/compare", params=params).text
 
 
+def test_pages_follow_new_data(tmp_path: Path) -> None:
+    """Cached per-state views are dropped when the service swaps in new data."""
+    from datetime import UTC, datetime
+
+    from spotarb.api import create_app
+    from spotarb.config import load_settings
+    from spotarb.feeds.base import FeedResult
+    from spotarb.models import SpotPrice
+    from tests.web.conftest import import_prices
+    from tests.web.data import write_csv
+
+    db = tmp_path / "live.db"
+    import_prices(db, write_csv(tmp_path / "prices.csv"))
+    app = create_app(load_settings(db=str(db)), collect=False)
+    with TestClient(app) as live:
+        before = embedded(live.get("/compare?class=cpu:8").text, "compare-data")
+        assert before["bars"][0]["provider"] == "azure"
+        assert "asia-east1" not in live.get("/history?provider=gcp").text
+        now = datetime.now(UTC)
+        cheaper = SpotPrice(
+            "gcp", "asia-east1", "n2-standard-8", 8.0, 32.0, 0.05, observed_at=now, collected_at=now
+        )
+        app.state.service.aggregator.apply(FeedResult(feed="gcp", prices=[cheaper]))
+        after = embedded(live.get("/compare?class=cpu:8").text, "compare-data")
+        assert (after["bars"][0]["provider"], after["bars"][0]["region"]) == ("gcp", "asia-east1")
+        assert '<option value="asia-east1">' in live.get("/history?provider=gcp").text
+        assert 'data-shape="cpu:8:32" data-cheapest="gcp"' in live.get("/").text
+
+
 def test_static_files_and_vendored_chartjs(client: TestClient) -> None:
     chart = STATIC_DIR / "vendor/chartjs/chart.umd.min.js"
     assert hashlib.sha256(chart.read_bytes()).hexdigest() == CHARTJS_SHA256

@@ -7,7 +7,8 @@ under each chart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -15,7 +16,7 @@ from typing import Any, Final
 from spotarb.gpus import is_gpu
 from spotarb.insights import CPU_TIERS, GIB_PER_VCPU
 from spotarb.models import PROVIDERS, SpotPrice
-from spotarb.service import Service
+from spotarb.service import Service, ServiceState
 
 RANGES: Final[dict[str, timedelta]] = {
     "1d": timedelta(days=1),
@@ -48,8 +49,67 @@ class HistoryView:
         return list(RANGES)
 
 
-def _linux(rows: Iterable[SpotPrice]) -> list[SpotPrice]:
-    return [r for r in rows if r.os == "linux"]
+@dataclass(frozen=True, slots=True)
+class CatalogIndex:
+    """Linux rows of one state grouped for the pickers; built once per state."""
+
+    providers: list[str]
+    regions: dict[str, list[str]]
+    types: dict[tuple[str, str], list[str]]
+    rows: dict[tuple[str, str, str], list[SpotPrice]]
+
+
+class _PerState:
+    """Derived data of the current state only: dropped as soon as the state is replaced."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: ServiceState | None = None
+        self._index: CatalogIndex | None = None
+        self._compare: dict[tuple[str, str], CompareView] = {}
+
+    def index(self, state: ServiceState) -> CatalogIndex:
+        with self._lock:
+            self._switch(state)
+            if self._index is None:
+                self._index = _build_index(state)
+            return self._index
+
+    def compare(self, state: ServiceState, key: tuple[str, str]) -> CompareView | None:
+        with self._lock:
+            self._switch(state)
+            return self._compare.get(key)
+
+    def keep_compare(self, state: ServiceState, key: tuple[str, str], view: CompareView) -> None:
+        with self._lock:
+            self._switch(state)
+            if len(self._compare) < 256:
+                self._compare[key] = view
+
+    def _switch(self, state: ServiceState) -> None:
+        if state is not self._state:
+            self._state, self._index, self._compare = state, None, {}
+
+
+_PER_STATE = _PerState()
+
+
+def _build_index(state: ServiceState) -> CatalogIndex:
+    regions: dict[str, set[str]] = {}
+    types: dict[tuple[str, str], set[str]] = {}
+    rows: dict[tuple[str, str, str], list[SpotPrice]] = {}
+    for r in state.rows:
+        if r.os != "linux":
+            continue
+        regions.setdefault(r.provider, set()).add(r.region)
+        types.setdefault((r.provider, r.region), set()).add(r.instance_type)
+        rows.setdefault((r.provider, r.region, r.instance_type), []).append(r)
+    return CatalogIndex(
+        providers=sorted(regions),
+        regions={p: sorted(v) for p, v in regions.items()},
+        types={k: sorted(v) for k, v in types.items()},
+        rows=rows,
+    )
 
 
 def history_view(
@@ -62,16 +122,20 @@ def history_view(
     now: datetime | None = None,
 ) -> HistoryView:
     """One line per zone of one instance type: its spot price changes in the range."""
-    rows = _linux(service.state.rows)
-    present = sorted({r.provider for r in rows})
-    regions = sorted({r.region for r in rows if not provider or r.provider == provider})
-    types: list[str] = []
-    if provider and region:
-        types = sorted(
-            {r.instance_type for r in rows if r.provider == provider and r.region == region}
-        )[:MAX_CHOICES]
+    index = _PER_STATE.index(service.state)
+    if provider:
+        regions = index.regions.get(provider, [])
+    else:
+        regions = sorted({r for names in index.regions.values() for r in names})
+    types = index.types.get((provider, region), [])
     view = HistoryView(
-        provider, region, instance_type, range_name, present, regions[:MAX_CHOICES], types
+        provider,
+        region,
+        instance_type,
+        range_name,
+        index.providers,
+        regions[:MAX_CHOICES],
+        types[:MAX_CHOICES],
     )
     if range_name not in RANGES:
         view.error = f"Unknown range “{range_name}”: use {', '.join(RANGES)}."
@@ -81,11 +145,7 @@ def history_view(
     if provider not in PROVIDERS:
         view.error = f"Unknown cloud “{provider}”: use {', '.join(PROVIDERS)}."
         return view
-    current = [
-        r
-        for r in rows
-        if r.provider == provider and r.region == region and r.instance_type == instance_type
-    ]
+    current = index.rows.get((provider, region, instance_type), [])
     zones = sorted({r.availability_zone for r in current})
     if not zones:
         view.error = f"No current {provider} price for {instance_type} in {region}."
@@ -175,8 +235,20 @@ def _matches(capacity_class: str) -> Any:
 
 
 def compare_view(service: Service, capacity_class: str, metric: str) -> CompareView:
-    """The cheapest offer of a capacity class in each (cloud, region), by the chosen metric."""
+    """The cheapest offer of a capacity class in each (cloud, region), by the chosen metric.
+
+    Computed once per state and choice (the data only changes when the state does).
+    """
     state = service.state
+    key = (capacity_class, metric)
+    view = _PER_STATE.compare(state, key)
+    if view is None:
+        view = _compare(state, capacity_class, metric)
+        _PER_STATE.keep_compare(state, key, view)
+    return view
+
+
+def _compare(state: ServiceState, capacity_class: str, metric: str) -> CompareView:
     rows: Sequence[SpotPrice] = state.fresh.rows
     stale = False
     if not rows and len(state.full):
