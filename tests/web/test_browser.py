@@ -104,6 +104,24 @@ def test_place_form_errors_are_readable(tab: Tab) -> None:
     tab.shoot("place-nomatch")
 
 
+def test_history_picker_suggests_regions_and_types(tab: Tab) -> None:
+    tab.goto("/history")
+    page = tab.page
+    options = "els => els.map(e => e.value)"
+    page.locator("#h-provider").select_option("gcp")
+    assert page.locator("#h-regions option").evaluate_all(options) == [
+        "europe-west4",
+        "us-central1",
+    ]
+    page.locator("#h-provider").select_option("aws")
+    assert page.locator("#h-regions option").evaluate_all(options) == ["us-east-1", "us-west-2"]
+    page.locator("#h-region").fill("us-east-1")
+    with page.expect_navigation():
+        page.locator("#h-region").press("Enter")
+    assert "4 instance types" in page.locator("#type-hint").inner_text()
+    assert "m5.2xlarge" in page.locator("#h-types option").evaluate_all(options)
+
+
 def test_history_chart_has_one_line_per_zone(tab: Tab) -> None:
     provider, region, itype = HISTORY_KEY
     tab.goto(f"/history?provider={provider}&region={region}&instanceType={itype}&range=7d")

@@ -43,6 +43,9 @@ class HistoryView:
     error: str = ""
     chart: dict[str, Any] | None = None
     tables: list[dict[str, Any]] = field(default_factory=list)
+    #: cloud → its regions, so the page can refresh the region list when the cloud changes
+    regions_by_provider: dict[str, list[str]] = field(default_factory=dict)
+    type_count: int = 0
 
     @property
     def ranges(self) -> list[str]:
@@ -136,6 +139,8 @@ def history_view(
         index.providers,
         regions[:MAX_CHOICES],
         types[:MAX_CHOICES],
+        regions_by_provider={p: v[:MAX_CHOICES] for p, v in index.regions.items()},
+        type_count=len(types),
     )
     if range_name not in RANGES:
         view.error = f"Unknown range “{range_name}”: use {', '.join(RANGES)}."

@@ -158,8 +158,26 @@
     if (result) result.scrollIntoView({ block: "start" });
   }
 
+  /* History picker: when the cloud changes, suggest that cloud's regions. */
+  function regionSuggestions() {
+    var source = document.getElementById("regions-data");
+    var cloud = document.getElementById("h-provider");
+    var list = document.getElementById("h-regions");
+    if (!source || !cloud || !list) return;
+    var byCloud = JSON.parse(source.textContent);
+    cloud.addEventListener("change", function () {
+      var names = byCloud[cloud.value] || [].concat.apply([], Object.keys(byCloud).map(function (k) { return byCloud[k]; }));
+      list.replaceChildren.apply(list, names.map(function (name) {
+        var option = document.createElement("option");
+        option.value = name;
+        return option;
+      }));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     draw();
+    regionSuggestions();
     focusErrors();
   });
 })();
