@@ -8,8 +8,8 @@ Runs the same path as ``spotarb import`` (parse + validate → aggregator → st
 from __future__ import annotations
 
 import argparse
-import os
 import csv
+import os
 import random
 import statistics
 import tempfile
@@ -69,7 +69,12 @@ def ingest(path: Path, store: SqliteStore) -> Timing:
     current, history = split_current_and_history(parsed.prices)
     report = Aggregator(store).apply(FeedResult(feed="import", prices=current, history=history))
     done = time.perf_counter()
-    return parsed_at - start, done - parsed_at, time.process_time() - cpu, report.stats.history_added
+    return (
+        parsed_at - start,
+        done - parsed_at,
+        time.process_time() - cpu,
+        report.stats.history_added,
+    )
 
 
 def main() -> None:
