@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.web.conftest import Tab
+from tests.web.conftest import PHONE, Server, Tab
 from tests.web.data import (
     CHEAPEST_8_VCPU,
     CHEAPEST_8_VCPU_AWS,
@@ -185,3 +187,29 @@ def test_compare_chart_shows_every_cloud(tab: Tab) -> None:
     assert rows.first.get_attribute("data-provider") == "gcp"
     per_gpu = sorted(v for d in chart["datasets"] for v in d["values"] if v is not None)
     assert per_gpu == pytest.approx([1.10, 8.90 / 8, 9.83 / 8])
+
+
+def test_pages_work_without_javascript(browser: Any, server: Server, tmp_path: Path) -> None:
+    """No script: forms still submit, and the data tables carry what the charts would show."""
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    context.set_default_timeout(5000)
+    try:
+        page = context.new_page()
+        provider, region, itype = HISTORY_KEY
+        page.goto(f"{server.url}/history?provider={provider}&region={region}&instanceType={itype}")
+        tables = page.locator("#history-table table")
+        counts = {
+            tables.nth(i).get_attribute("data-zone"): tables.nth(i).locator("tbody tr").count()
+            for i in range(tables.count())
+        }
+        assert counts == POINTS_7D
+        page.goto(f"{server.url}/place")
+        page.locator("#f-minCPU").fill("8")
+        page.locator("#f-minMemoryGB").fill("32")
+        page.locator("#f-strategy").select_option("lowest-price")
+        with page.expect_navigation():
+            page.locator("#place-form button[type=submit]").click()
+        assert page.locator("#winner").inner_text() == CHEAPEST_8_VCPU[2]
+        page.screenshot(path=str(tmp_path / "place-nojs-phone.png"), full_page=True)
+    finally:
+        context.close()

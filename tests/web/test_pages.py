@@ -244,3 +244,43 @@ def test_formatting() -> None:
     assert rate(0.05) == "5%" and rate(None) == "unknown"
     assert age(42) == "42 s" and age(300) == "5 min" and age(7200) == "2.0 h"
     assert age(3 * 86400) == "3.0 d"
+
+
+def test_feed_health_states(tmp_path: Path) -> None:
+    """Fresh, partial, failing and stale feeds are told apart on the overview."""
+    from datetime import UTC, datetime, timedelta
+
+    from spotarb.api import create_app
+    from spotarb.config import load_settings
+    from spotarb.models import SpotPrice
+    from spotarb.store.sqlite import SqliteStore
+
+    now = datetime.now(UTC)
+    old = now - timedelta(days=2)
+
+    def price(provider: str, when: datetime) -> SpotPrice:
+        return SpotPrice(
+            provider,
+            "r1",
+            "t1",
+            2.0,
+            8.0,
+            0.05,
+            source=provider,
+            observed_at=when,
+            collected_at=when,
+        )
+
+    db = tmp_path / "health.db"
+    store = SqliteStore(str(db))
+    store.write_batch([price("aws", now)], source="aws", errors=["eu-west-9: timed out"])
+    store.write_batch([price("azure", now)], source="azure")
+    store.record_failed_run(source="azure", started_at=now, error="proxy refused the connection")
+    store.write_batch([price("gcp", old)], source="gcp")
+    store.close()
+    settings = load_settings(db=str(db), feeds=["aws", "azure", "gcp"], gcp_max_age=3600)
+    with TestClient(create_app(settings, collect=False)) as health:
+        html = health.get("/").text
+    states = dict(re.findall(r'data-feed="(\w+)" data-state="([\w-]+)"', html))
+    assert states == {"aws": "degraded", "azure": "failing", "gcp": "stale"}
+    assert "proxy refused the connection" in html

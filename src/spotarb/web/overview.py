@@ -32,7 +32,8 @@ def feed_health(service: Service) -> list[FeedHealth]:
     for feed in feeds_report(service):
         rows, age = feed["rows"], feed["dataAgeSeconds"]
         max_age = float(feed["maxAgeSeconds"])
-        failing = feed["consecutiveFailures"] > 0 or feed["lastStatus"] == "failed"
+        last_status = feed["lastStatus"] or (feed["lastRun"] or {}).get("status")
+        failing = feed["consecutiveFailures"] > 0 or last_status == "failed"
         if not feed["enabled"] and not rows:
             state, label, detail = "off", "off", "not in SPOTARB_FEEDS"
         elif not feed["configured"] and not rows:
@@ -44,7 +45,7 @@ def feed_health(service: Service) -> list[FeedHealth]:
             detail = feed["lastError"] or "the last run failed"
         elif age is not None and age > max_age:
             state, label, detail = "stale", "stale", f"older than {max_age:g} s"
-        elif feed["lastStatus"] == "partial" or feed["regionErrors"]:
+        elif last_status == "partial" or feed["regionErrors"]:
             state, label = "degraded", "partial"
             detail = f"{len(feed['regionErrors'])} region error(s)"
         else:
@@ -58,7 +59,7 @@ def feed_health(service: Service) -> list[FeedHealth]:
                 rows=rows,
                 age_seconds=age,
                 max_age_seconds=max_age,
-                last_status=feed["lastStatus"] or (feed["lastRun"] or {}).get("status"),
+                last_status=last_status,
                 last_success_at=feed["lastSuccessAt"],
                 next_run_seconds=feed["nextRunInSeconds"],
             )
