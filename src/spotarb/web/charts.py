@@ -292,6 +292,8 @@ def _compare(state: ServiceState, capacity_class: str, metric: str) -> CompareVi
                 "instanceType": row.instance_type,
                 "value": _metric(row, metric),
                 "pricePerHour": row.price_per_hour,
+                "pricePerVcpuHour": row.price_per_hour / row.vcpu,
+                "pricePerGpuHour": row.price_per_hour / row.gpu_count if row.gpu_count else None,
                 "vcpu": row.vcpu,
                 "memoryGB": row.memory_gb,
                 "gpuCount": row.gpu_count,
