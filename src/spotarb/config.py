@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
     aws_advisor_url: str = "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json"
     aws_spot_feed_url: str = "https://website.spot.ec2.aws.a2z.com/spot.json"
+    #: AWS Price List (GetProducts) endpoint for on-demand prices. Unset: the real API,
+    #: except when aws_endpoint_url points EC2 at an emulator (then the advisor estimate).
+    aws_pricing_endpoint_url: str | None = None
 
     # --- Azure -------------------------------------------------------------------
     azure_regions: CommaList = Field(default_factory=list)

@@ -1,0 +1,120 @@
+"""Instance specs: EC2 ``DescribeInstanceTypes`` parsing and a TTL cache.
+
+Memory is MiB → GiB; GPUs come from ``GpuInfo`` only (Trainium/Inferentia live
+in ``NeuronInfo``/``InferenceAcceleratorInfo`` and are not GPUs); the GPU name
+goes through the shared vocabulary (:func:`spotarb.gpus.canonical_gpu`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from spotarb.feeds.aws.network import bandwidth_gbps
+from spotarb.gpus import canonical_gpu
+
+#: How long fetched specs stay fresh (instance types change rarely).
+SPEC_TTL_SECONDS: Final = 24 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSpec:
+    instance_type: str
+    vcpu: float
+    memory_gb: float
+    gpu_count: int = 0
+    gpu_type: str | None = None
+    gpu_memory_gb: float | None = None
+    arch: str = "x86_64"
+    network_bandwidth_gbps: float | None = None
+
+
+def _arch(architectures: Iterable[str]) -> str:
+    archs = set(architectures)
+    if "x86_64" in archs:
+        return "x86_64"
+    if "arm64" in archs or "arm64_mac" in archs:
+        return "arm64"
+    return "x86_64"
+
+
+def spec_from_instance_type(item: Mapping[str, Any]) -> InstanceSpec | None:
+    """One ``DescribeInstanceTypes`` item → spec, or None when vCPU or memory is missing."""
+    name = item.get("InstanceType")
+    vcpus = (item.get("VCpuInfo") or {}).get("DefaultVCpus")
+    mib = (item.get("MemoryInfo") or {}).get("SizeInMiB")
+    if not name or not vcpus or not mib:
+        return None
+    gpu_count = 0
+    gpu_type: str | None = None
+    gpu_memory_gb: float | None = None
+    gpus = (item.get("GpuInfo") or {}).get("Gpus") or []
+    for gpu in gpus:
+        count = int(gpu.get("Count") or 0)
+        if count <= 0:
+            continue
+        gpu_count += count
+        if gpu_type is None:
+            gpu_type = canonical_gpu(str(gpu.get("Name") or gpu.get("Manufacturer") or "?"))
+            per_gpu = (gpu.get("MemoryInfo") or {}).get("SizeInMiB")
+            gpu_memory_gb = float(per_gpu) / 1024.0 if per_gpu else None
+    arch = _arch((item.get("ProcessorInfo") or {}).get("SupportedArchitectures") or [])
+    return InstanceSpec(
+        instance_type=str(name),
+        vcpu=float(vcpus),
+        memory_gb=float(mib) / 1024.0,
+        gpu_count=gpu_count,
+        gpu_type=gpu_type,
+        gpu_memory_gb=gpu_memory_gb,
+        arch=arch,
+        network_bandwidth_gbps=bandwidth_gbps(item.get("NetworkInfo")),
+    )
+
+
+class SpecCache:
+    """Specs per (endpoint, region) with a TTL; thread-safe; shared by runs in one process.
+
+    Only the types a run needs and the cache lacks are fetched. Types that the
+    region does not know are remembered as missing for the same TTL, so they are
+    not asked for again on every run.
+    """
+
+    def __init__(
+        self, ttl: float = SPEC_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        # (scope, instance_type) → (fetched_at, spec or None for "region does not know it")
+        self._entries: dict[tuple[str, str], tuple[float, InstanceSpec | None]] = {}
+
+    def lookup(self, scope: str, types: Iterable[str]) -> tuple[dict[str, InstanceSpec], set[str]]:
+        """(known specs, types still to fetch) for ``types`` in ``scope``."""
+        now = self._clock()
+        found: dict[str, InstanceSpec] = {}
+        missing: set[str] = set()
+        with self._lock:
+            for name in set(types):
+                entry = self._entries.get((scope, name))
+                if entry is None or now - entry[0] > self.ttl:
+                    missing.add(name)
+                elif entry[1] is not None:
+                    found[name] = entry[1]
+        return found, missing
+
+    def store(self, scope: str, asked: Iterable[str], specs: Mapping[str, InstanceSpec]) -> None:
+        now = self._clock()
+        with self._lock:
+            for name in asked:
+                self._entries[(scope, name)] = (now, specs.get(name))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: The process-wide cache used when a feed is not given its own.
+DEFAULT_SPEC_CACHE: Final = SpecCache()
