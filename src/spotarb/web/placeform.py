@@ -1,0 +1,140 @@
+"""The placement form: query string → requirements, with one readable error per field.
+
+The form submits with GET so the URL carries the whole query (shareable). Values
+are checked by :class:`~spotarb.placement.WorkloadRequirements` itself, the same
+model the CLI and the JSON API use; its errors are mapped back to form fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from spotarb.errors import ValidationError
+from spotarb.gpus import GPU_IDS
+from spotarb.models import PROVIDERS
+from spotarb.placement import WorkloadRequirements
+from spotarb.placement.requirements import CAMEL_REQUIREMENTS, STRATEGIES
+from spotarb.service import Service
+
+#: form field → label shown to people.
+LABELS: Final[dict[str, str]] = {
+    "minCPU": "Minimum vCPUs",
+    "minMemoryGB": "Minimum memory (GiB)",
+    "gpuCount": "GPU count",
+    "gpuType": "GPU type",
+    "preferredRegions": "Preferred regions",
+    "excludeRegions": "Excluded regions",
+    "providers": "Clouds",
+    "maxPricePerHour": "Max price ($/hour)",
+    "maxInterruptionRate": "Max interruption rate (0–1)",
+    "strategy": "Strategy",
+    "jobHours": "Job hours",
+    "alternatives": "Alternatives",
+    "allowStale": "Include stale prices",
+}
+NUMBERS: Final = ("minCPU", "minMemoryGB", "maxPricePerHour", "maxInterruptionRate", "jobHours")
+WHOLE: Final = ("gpuCount", "alternatives")
+LISTS: Final = ("preferredRegions", "excludeRegions")
+FIELDS: Final = tuple(LABELS)
+STRATEGY_HELP: Final[dict[str, str]] = {
+    "balanced": "price 50 %, availability 30 %, efficiency 20 %",
+    "seed": "the original scoring (absolute price)",
+    "lowest-price": "cheapest first",
+    "capacity-optimized": "least likely to be interrupted first",
+    "price-capacity-optimized": "cheap among the least interrupted",
+    "expected-cost": "lowest expected cost of the whole job (needs job hours)",
+}
+MAX_TEXT: Final = 512
+
+_SNAKE_TO_FIELD: Final = {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items()} | {
+    "min_cpu": "minCPU"
+}
+
+
+def filter_label(name: str) -> str:
+    """The form label of an engine filter (``max_price_per_hour`` or ``maxPricePerHour``)."""
+    field_name = _SNAKE_TO_FIELD.get(name, name)
+    return LABELS.get(field_name, name.replace("_", " "))
+
+
+@dataclass(slots=True)
+class PlaceForm:
+    """What the form shows: the raw values typed, errors per field, and the outcome."""
+
+    values: dict[str, Any]
+    submitted: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+    requirements: WorkloadRequirements | None = None
+    allow_stale: bool = False
+    status: int | None = None
+    result: dict[str, Any] | None = None
+
+    @property
+    def gpu_types(self) -> tuple[str, ...]:
+        return GPU_IDS
+
+    @property
+    def strategies(self) -> tuple[str, ...]:
+        return STRATEGIES
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return PROVIDERS
+
+
+def _one(query: Mapping[str, Sequence[str]], name: str) -> str:
+    values = query.get(name) or []
+    return values[-1].strip()[:MAX_TEXT] if values else ""
+
+
+def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
+    """Parse the query string; ``submitted`` is false when no field was sent."""
+    values: dict[str, Any] = {name: _one(query, name) for name in FIELDS if name != "providers"}
+    values["providers"] = [p for p in query.get("providers", []) if p]
+    values["allowStale"] = _one(query, "allowStale") in ("1", "true", "on", "yes")
+    if not values["strategy"]:
+        values["strategy"] = "balanced"
+    form = PlaceForm(values=values, submitted=any(name in query for name in FIELDS))
+    if not form.submitted:
+        values["alternatives"] = "3"
+        return form
+    data: dict[str, Any] = {}
+    for name in NUMBERS + WHOLE:
+        text = values[name]
+        if text == "":
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            form.errors[name] = f"{LABELS[name]}: “{text}” is not a number"
+            continue
+        data[name] = int(number) if name in WHOLE and number.is_integer() else number
+    for name in LISTS:
+        data[name] = [part.strip() for part in values[name].split(",") if part.strip()]
+    data["providers"] = values["providers"]
+    if values["gpuType"]:
+        data["gpuType"] = values["gpuType"]
+    data["strategy"] = values["strategy"]
+    form.allow_stale = values["allowStale"]
+    if form.errors:
+        return form
+    try:
+        form.requirements = WorkloadRequirements.from_mapping(data)
+    except ValidationError as exc:
+        name = _SNAKE_TO_FIELD.get(exc.field, exc.field)
+        label = LABELS.get(name, name)
+        form.errors[name if name in LABELS else "form"] = f"{label}: {exc.reason}"
+    return form
+
+
+def run_placement(service: Service, form: PlaceForm) -> PlaceForm:
+    """Ask the service (its placement cache first) for the decision."""
+    if form.requirements is None:
+        return form
+    status, body = service.place(form.requirements, allow_stale=form.allow_stale)
+    form.status = status
+    form.result = json.loads(body)
+    return form
