@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from spotarb.aggregator import Aggregator
-from spotarb.dataio import parse_file, split_current_and_history
+from spotarb.dataio import parse_file
 from spotarb.feeds.base import FeedResult
 from spotarb.models import FIELD_NAMES
 from spotarb.store.sqlite import SqliteStore
@@ -66,8 +66,7 @@ def ingest(path: Path, store: SqliteStore) -> Timing:
     parsed = parse_file(path)
     assert not parsed.errors, parsed.errors[:3]
     parsed_at = time.perf_counter()
-    current, history = split_current_and_history(parsed.prices)
-    report = Aggregator(store).apply(FeedResult(feed="import", prices=current, history=history))
+    report = Aggregator(store).apply(FeedResult(feed="import", prices=parsed.prices))
     done = time.perf_counter()
     return (
         parsed_at - start,

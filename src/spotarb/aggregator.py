@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from spotarb._gc import gc_paused
+from spotarb.errors import DuplicateKeyError
 from spotarb.feeds.base import FeedResult
-from spotarb.models import PriceKey, SpotPrice
+from spotarb.models import PriceKey, SpotPrice, price_key
 from spotarb.store.base import PriceStore, WriteStats
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,23 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)
 
 
+def _newest_per_key(prices: list[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
+    """One row per key (the newest observation); older rows of a key become history."""
+    keys = list(map(price_key, prices))
+    newest: dict[PriceKey, SpotPrice] = {}
+    older: list[SpotPrice] = []
+    for key, price in zip(keys, prices, strict=True):
+        kept = newest.get(key)
+        if kept is None:
+            newest[key] = price
+        elif price.observed_at >= kept.observed_at:
+            older.append(kept)
+            newest[key] = price
+        else:
+            older.append(price)
+    return list(newest.values()), older
+
+
 class Aggregator:
     """Serializes writes (one batch at a time) and notifies listeners after each commit."""
 
@@ -49,40 +68,36 @@ class Aggregator:
         """Write one feed result. Rows of another provider are rejected, not written."""
         started = started_at or datetime.now(UTC)
         source = result.feed
-        rejected: list[str] = []
         provider = source if source in {"aws", "azure", "gcp"} else None
-        newest: dict[PriceKey, SpotPrice] = {}
-        history: list[SpotPrice] = list(result.history)
-        duplicates = 0
-        for price in result.prices:
-            if provider is not None and price.provider != provider:
-                rejected.append(
-                    f"{price.provider}/{price.region}/{price.instance_type}: "
-                    f"provider does not match feed {source}"
-                )
-                continue
-            key = price.key
-            kept = newest.get(key)
-            if kept is None:
-                newest[key] = price
-                continue
-            duplicates += 1
-            if price.observed_at >= kept.observed_at:
-                history.append(kept)
-                newest[key] = price
-            else:
-                history.append(price)
+        prices = result.prices
+        rejected: list[str] = []
+        if provider is not None and any(p.provider != provider for p in prices):
+            rejected = [
+                f"{p.provider}/{p.region}/{p.instance_type}: provider does not match feed {source}"
+                for p in prices
+                if p.provider != provider
+            ]
+            prices = [p for p in prices if p.provider == provider]
         errors = [f"{e.region}: {e.message}" for e in result.errors]
         if rejected:
             errors.append(f"{len(rejected)} rows rejected (first: {rejected[0]})")
+        duplicates = 0
         with self._lock:
-            stats = self.store.write_batch(
-                list(newest.values()),
-                history,
-                source=source,
-                started_at=started,
-                errors=errors,
-            )
+            try:  # the store checks keys are unique; merging is only needed when they are not
+                stats = self.store.write_batch(
+                    prices, result.history, source=source, started_at=started, errors=errors
+                )
+            except DuplicateKeyError:
+                with gc_paused():
+                    current, older = _newest_per_key(prices)
+                duplicates = len(older)
+                stats = self.store.write_batch(
+                    current,
+                    [*result.history, *older],
+                    source=source,
+                    started_at=started,
+                    errors=errors,
+                )
         if rejected:
             logger.warning("%s: %d rows rejected, e.g. %s", source, len(rejected), rejected[0])
         self._notify(stats)

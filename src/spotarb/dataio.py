@@ -9,14 +9,13 @@ absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
 from __future__ import annotations
 
 import csv
+import functools
 import io
-import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
@@ -234,80 +233,81 @@ def _cell_converter(name: str, converter: _Converter) -> Callable[[str], Any]:
     return to_text
 
 
-#: Defaults for optional columns that are absent or empty (``None`` means: no default, keep None).
-_COLUMN_DEFAULTS: Final[dict[str, Any]] = {
+class _BulkRejected(Exception):
+    """The fast path met a row it does not handle; the per-row path reports it precisely."""
+
+
+#: How each field is read from its CSV cell in the fast path, by kind of field.
+_TEXT_REQUIRED: Final = frozenset({"provider", "region", "instance_type"})
+_TEXT_DEFAULTS: Final[dict[str, str]] = {
     "availability_zone": "",
-    "gpu_count": 0,
     "arch": "x86_64",
     "os": "linux",
     "source": "import",
 }
+_FLOAT_REQUIRED: Final = frozenset({"vcpu", "memory_gb", "price_per_hour"})
 
 
-class _BulkRejected(Exception):
-    """The fast column-wise path found something it does not handle; use the per-row path."""
-
-
-def _bulk_column(name: str, cells: list[str], has_blank: bool, converter: _Converter) -> list[Any]:
-    """Convert a whole column at once with builtins; raise _BulkRejected on anything odd."""
+def _cell_expression(name: str, index: int) -> str:
+    cell = f"r[{index}]"
+    if name in _TEXT_REQUIRED:
+        return f"{cell}.strip()"
+    if name in _TEXT_DEFAULTS:
+        return f"({cell}.strip() or {_TEXT_DEFAULTS[name]!r})"
+    if name in _FLOAT_REQUIRED:
+        return f"float({cell})"
     if name in _FLOATS:
-        try:
-            if has_blank:
-                values: list[Any] = [float(c) if c else None for c in cells]
-                finite = all(math.isfinite(v) for v in values if v is not None)
-            else:
-                values = list(map(float, cells))
-                finite = all(map(math.isfinite, values))
-        except ValueError:
-            raise _BulkRejected from None
-        if not finite:
-            raise _BulkRejected
-        return values
+        return f"(float(x) if (x := {cell}) else None)"
     if name == "gpu_count":
-        try:
-            return [int(c) if c else None for c in cells] if has_blank else list(map(int, cells))
-        except ValueError:
-            raise _BulkRejected from None
+        return f"(int(x) if (x := {cell}) else 0)"
     if name in _TIMES:
-        parsed: dict[str, datetime | None] = {"": None}
-        try:
-            for text in set(cells):
-                if text not in parsed:
-                    parsed[text] = converter.convert(name, text)
-        except ValidationError:
-            raise _BulkRejected from None
-        return [parsed[c] for c in cells]
-    if any(c != c.strip() for c in cells if c[:1] == " " or c[-1:] == " "):
-        raise _BulkRejected
-    return [c or None for c in cells] if has_blank else list(cells)
+        return f"(time_{name}(x) if (x := {cell}) else now)"
+    return f"({cell}.strip() or None)"
+
+
+def _absent_expression(name: str) -> str:
+    if name in _TIMES:
+        return "now"
+    if name == "gpu_count":
+        return "0"
+    return repr(_TEXT_DEFAULTS.get(name))
+
+
+def _row_builder(
+    names: list[str], now: datetime, converter: _Converter
+) -> Callable[[list[str]], SpotPrice]:
+    """A function that builds one row from one CSV record, generated for this header.
+
+    One call per row with the conversions inline is several times faster than a
+    loop over per-column converters (the way ``dataclasses`` generates ``__init__``).
+    Only known field names and column numbers go into the generated source. Any
+    irregular cell raises, and the caller falls back to the per-row path.
+    """
+    index = {name: i for i, name in enumerate(names)}
+    args = [
+        _cell_expression(name, index[name]) if name in index else _absent_expression(name)
+        for name in FIELD_NAMES
+    ]
+    source = f"def build(r):\n    return SpotPrice({', '.join(args)})\n"
+    namespace: dict[str, Any] = {
+        "SpotPrice": SpotPrice,
+        "now": now,
+        "time_observed_at": functools.partial(converter.convert, "observed_at"),
+        "time_collected_at": functools.partial(converter.convert, "collected_at"),
+    }
+    exec(compile(source, "<spotarb csv row builder>", "exec"), namespace)
+    build: Callable[[list[str]], SpotPrice] = namespace["build"]
+    return build
 
 
 def _parse_csv_bulk(rows: list[list[str]], names: list[str], now: datetime) -> list[SpotPrice]:
-    """All rows at once, column by column; any invalid row raises _BulkRejected."""
-    converter = _Converter()
-    # Column-wise transpose with itemgetter: zip(*rows) is several times slower on long files.
-    columns = {name: list(map(itemgetter(i), rows)) for i, name in enumerate(names)}
-    count = len(rows)
-    ordered: list[Any] = []
-    for name in FIELD_NAMES:
-        cells = columns.get(name)
-        if cells is None:
-            if name in REQUIRED:
-                raise _BulkRejected
-            default = now if name in _TIMES else _COLUMN_DEFAULTS.get(name)
-            ordered.append(itertools.repeat(default, count))
-            continue
-        has_blank = "" in cells
-        if has_blank and name in REQUIRED:
-            raise _BulkRejected
-        values = _bulk_column(name, cells, has_blank, converter)
-        default = now if name in _TIMES else _COLUMN_DEFAULTS.get(name)
-        if default is not None and has_blank:
-            values = [default if v is None else v for v in values]
-        ordered.append(values)
+    """All rows through the generated builder; any irregular row raises _BulkRejected."""
+    if any(name not in names for name in REQUIRED):
+        raise _BulkRejected
+    build = _row_builder(names, now, _Converter())
     try:
-        return [SpotPrice(*args) for args in zip(*ordered, strict=False)]
-    except ValidationError:
+        return [build(row) for row in rows]
+    except (ValueError, IndexError, TypeError):  # ValidationError is a ValueError
         raise _BulkRejected from None
 
 
@@ -319,7 +319,8 @@ def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -
         return
     names = _column_names(header)
     rows = [row for row in reader if row]
-    if rows and all(len(row) == len(names) for row in rows):
+    width = len(names)
+    if rows and all(len(row) == width for row in rows):
         try:
             result.prices = _parse_csv_bulk(rows, names, now)
             result.rows_read = len(rows)
@@ -412,23 +413,6 @@ def describe_errors(errors: list[RowError]) -> list[str]:
     if len(errors) > MAX_REPORTED:
         lines.append(f"... and {len(errors) - MAX_REPORTED} more invalid rows")
     return lines
-
-
-def split_current_and_history(prices: list[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
-    """One current row per key (the newest observation); older rows of a key are history."""
-    newest: dict[tuple[str, str, str, str, str], SpotPrice] = {}
-    older: list[SpotPrice] = []
-    for price in prices:
-        key = price.key
-        kept = newest.get(key)
-        if kept is None:
-            newest[key] = price
-        elif price.observed_at >= kept.observed_at:
-            older.append(kept)
-            newest[key] = price
-        else:
-            older.append(price)
-    return list(newest.values()), older
 
 
 # --- export ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ callers (the CLI, the HTTP API) can turn any of them into one clear line::
     ├── ConfigError              settings that cannot work (bad URL, bad list, bad file)
     ├── DataFileError            an import file that cannot be read or is refused
     ├── StoreError               the database cannot be opened, migrated or written
+    │   └── DuplicateKeyError    a batch holds two current rows for one key
     ├── FeedError                a cloud feed failed
     │   ├── FeedUnconfigured     the feed lacks credentials or settings (it is skipped)
     │   ├── FeedFetchError       a call to the provider failed after retries
@@ -53,6 +54,10 @@ class DataFileError(SpotArbError):
 
 class StoreError(SpotArbError):
     """The database cannot be opened, migrated or written."""
+
+
+class DuplicateKeyError(StoreError):
+    """A batch holds two rows for one key (one current price per key is the rule)."""
 
 
 class FeedError(SpotArbError):

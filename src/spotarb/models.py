@@ -7,8 +7,10 @@ that exists is valid. pydantic is kept for the HTTP edge and the settings.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Final, Literal
 
 from spotarb.errors import InvalidPriceError, ValidationError
@@ -28,6 +30,9 @@ KEY_FIELDS: Final[tuple[str, ...]] = (
 )
 
 PriceKey = tuple[str, str, str, str, str]
+
+#: ``price_key(row)`` is ``row.key``, computed in C: for passes over whole batches.
+price_key: Final[Callable[[SpotPrice], PriceKey]] = attrgetter(*KEY_FIELDS)
 
 _PROVIDER_SET: Final = frozenset(PROVIDERS)
 _ARCH_SET: Final = frozenset(ARCHES)

@@ -30,7 +30,6 @@ from spotarb.dataio import (
     ParsedFile,
     describe_errors,
     parse_file,
-    split_current_and_history,
     write_csv,
     write_jsonl,
 )
@@ -71,9 +70,10 @@ def import_command(
             err_console.print(f"skipped {line}", highlight=False, soft_wrap=True, markup=False)
     if not parsed.prices:
         raise DataFileError("no valid rows to import")
-    current, history = split_current_and_history(parsed.prices)
     store = store_for(db)
-    report = Aggregator(store).apply(FeedResult(feed="import", prices=current, history=history))
+    # The aggregator keeps the newest row per key and files older ones as history.
+    report = Aggregator(store).apply(FeedResult(feed="import", prices=parsed.prices))
+    history = report.duplicates
     s = report.stats
     summary = {
         "rowsRead": parsed.rows_read,
@@ -91,7 +91,7 @@ def import_command(
         f"Imported into {store.url}: {parsed.rows_read} rows read, {s.inserted} inserted, "
         f"{s.changed} changed, {s.unchanged} unchanged"
         + (f", {len(parsed.errors)} invalid skipped" if parsed.errors else "")
-        + (f", {len(history)} older observations kept as history" if history else ""),
+        + (f", {history} older observations kept as history" if history else ""),
         highlight=False,
     )
 

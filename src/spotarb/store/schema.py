@@ -38,8 +38,11 @@ def ts(value: datetime) -> str:
     return value.isoformat()
 
 
-def to_row(p: SpotPrice, iso: dict[datetime, str] | None = None) -> tuple[Any, ...]:
-    """The row's values in :data:`PRICE_COLUMNS` order; ``iso`` caches timestamp strings."""
+def to_row(p: SpotPrice, iso: dict[datetime, str] | None = None, *tail: Any) -> tuple[Any, ...]:
+    """The row's values in :data:`PRICE_COLUMNS` order, then ``tail``.
+
+    ``iso`` caches timestamp strings (a batch shares a handful of timestamps).
+    """
     if iso is None:
         observed, collected = p.observed_at.isoformat(), p.collected_at.isoformat()
     else:
@@ -69,6 +72,7 @@ def to_row(p: SpotPrice, iso: dict[datetime, str] | None = None) -> tuple[Any, .
         p.source,
         observed,
         collected,
+        *tail,
     )
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from spotarb._gc import gc_paused
-from spotarb.errors import StoreError
-from spotarb.models import PriceKey, SpotPrice
+from spotarb.errors import DuplicateKeyError, StoreError
+from spotarb.models import PriceKey, SpotPrice, price_key
 from spotarb.store.base import (
     CollectionRun,
     PriceFilter,
@@ -51,6 +51,20 @@ _RECORD_CHANGES: Final = (
 _BACKFILL_HISTORY: Final = (
     f"INSERT OR IGNORE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
 )
+
+
+def _require_unique_keys(prices: Sequence[SpotPrice], source: str) -> None:
+    keys = list(map(price_key, prices))
+    if len(set(keys)) == len(keys):
+        return
+    seen: set[PriceKey] = set()
+    for key in keys:
+        if key in seen:
+            raise DuplicateKeyError(
+                f"batch from {source} has two rows for {'/'.join(key)}; "
+                "a batch holds one current price per key"
+            )
+        seen.add(key)
 
 
 def _now() -> datetime:
@@ -91,6 +105,7 @@ class SqliteStore:
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: batches of 100k+ rows
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
@@ -158,18 +173,11 @@ class SqliteStore:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
+                _require_unique_keys(prices, source)
                 iso: dict[datetime, str] = {}
-                seen: set[PriceKey] = set()
                 chunk: list[tuple[Any, ...]] = []
                 for price in prices:
-                    key = price.key
-                    if key in seen:
-                        raise StoreError(
-                            f"batch from {source} has two rows for {'/'.join(key)}; "
-                            "a batch holds one current price per key"
-                        )
-                    seen.add(key)
-                    chunk.append((*to_row(price, iso), batch))
+                    chunk.append(to_row(price, iso, batch))
                     if len(chunk) >= CHUNK:
                         conn.executemany(_UPSERT, chunk)
                         self._after_chunk(len(chunk))
