@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -370,3 +371,28 @@ def test_prices_age_out_without_a_write_even_with_no_collect(
     assert client.post("/v1/placements", json={"allowStale": True}).status_code == 200
     assert client.get("/v1/feeds").json()["feeds"][0]["scheduled"] is False
     assert service.store.runs() and all(r.source == "aws" for r in service.store.runs())
+
+
+def test_fast_path_answers_like_the_documented_route(seeded: tuple[Service, Client]) -> None:
+    """The middleware's placement path and the FastAPI route give the same answers."""
+    from spotarb.api.routers.placements import placement_answer
+    from spotarb.api.schemas import PlacementRequest
+
+    service, client = seeded
+    bodies: list[dict[str, Any]] = [
+        {"minCPU": 2, "minMemoryGB": 8},
+        {"minCPU": 4, "strategy": "capacity-optimized", "alternatives": 1},
+        {"gpuType": "A100", "gpuCount": 8, "preferredRegions": ["us-east-1"]},
+        {"minCPU": 512},
+    ]
+    for body in bodies:
+        service.cache.clear()
+        over_http = client.post("/v1/placements", json=body)
+        service.cache.clear()
+        status, payload = placement_answer(PlacementRequest.model_validate(body), service)
+        assert over_http.status_code == status, body
+        expected = json.loads(payload)
+        got = over_http.json()
+        for answer in (expected, got):
+            answer.pop("computedAt", None)
+        assert got == expected, body

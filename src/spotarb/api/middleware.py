@@ -6,9 +6,12 @@ import hashlib
 import time
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from spotarb.errors import ConfigError
+from spotarb.api.routers.placements import placement_answer
+from spotarb.api.schemas import PlacementRequest
+from spotarb.errors import ConfigError, ValidationError
 from spotarb.metrics import ServiceMetrics
 from spotarb.service import Service
 
@@ -160,6 +163,19 @@ class FastLookupMiddleware:
             scope[FAST_ROUTE] = scope["path"]
             await _reply(send, int(head), body)
             return
+        answer = self._valid_placement(raw)
+        if answer is not None:
+            status_code, body = answer
+            if status_code in (200, 404):
+                self.service.cache.set(
+                    key,
+                    b"%d\n%s" % (status_code, body),
+                    ttl=self.service.settings.placement_cache_ttl,
+                )
+            scope[FAST_ROUTE] = scope["path"]
+            await _reply(send, status_code, body)
+            return
+        # Invalid or unusual input: the documented route validates it and explains (422).
         status = [0]
         parts: list[bytes] = []
         sent = False
@@ -185,6 +201,18 @@ class FastLookupMiddleware:
             await send(message)
 
         await self.app(scope, replay, capture)
+
+    def _valid_placement(self, raw: bytes) -> tuple[int, bytes] | None:
+        """The answer for a body the route's own model accepts; None sends it to the route.
+
+        Validates with the same pydantic model and answers through the same function as
+        ``POST /v1/placements``, minus FastAPI's routing and dependency machinery.
+        """
+        try:
+            body = PlacementRequest.model_validate_json(raw)
+            return placement_answer(body, self.service)
+        except (PydanticValidationError, ValidationError):
+            return None
 
     def _lookup(self, path: str, query: bytes) -> bytes | None:
         state = self.service.state
