@@ -6,6 +6,7 @@ Timestamps are stored as ISO 8601 UTC text (sortable, readable in the sqlite3 sh
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Final
 
 from spotarb.models import SpotPrice
@@ -38,42 +39,21 @@ def ts(value: datetime) -> str:
     return value.isoformat()
 
 
+#: The non-timestamp columns of a row, read in C (one call instead of 17 attribute loads).
+_PLAIN_VALUES: Final = attrgetter(*PRICE_COLUMNS[:-2])
+
+
 def to_row(p: SpotPrice, iso: dict[datetime, str] | None = None, *tail: Any) -> tuple[Any, ...]:
     """The row's values in :data:`PRICE_COLUMNS` order, then ``tail``.
 
     ``iso`` caches timestamp strings (a batch shares a handful of timestamps).
     """
+    observed_at, collected_at = p.observed_at, p.collected_at
     if iso is None:
-        observed, collected = p.observed_at.isoformat(), p.collected_at.isoformat()
-    else:
-        observed = iso.get(p.observed_at) or iso.setdefault(
-            p.observed_at, p.observed_at.isoformat()
-        )
-        collected = iso.get(p.collected_at) or iso.setdefault(
-            p.collected_at, p.collected_at.isoformat()
-        )
-    return (
-        p.provider,
-        p.region,
-        p.availability_zone,
-        p.instance_type,
-        p.os,
-        p.vcpu,
-        p.memory_gb,
-        p.gpu_count,
-        p.gpu_type,
-        p.gpu_memory_gb,
-        p.arch,
-        p.network_bandwidth_gbps,
-        p.price_per_hour,
-        p.on_demand_price_per_hour,
-        p.interruption_rate,
-        p.interruption_source,
-        p.source,
-        observed,
-        collected,
-        *tail,
-    )
+        return (*_PLAIN_VALUES(p), observed_at.isoformat(), collected_at.isoformat(), *tail)
+    observed = iso.get(observed_at) or iso.setdefault(observed_at, observed_at.isoformat())
+    collected = iso.get(collected_at) or iso.setdefault(collected_at, collected_at.isoformat())
+    return (*_PLAIN_VALUES(p), observed, collected, *tail)
 
 
 def from_row(row: tuple[Any, ...], times: dict[str, datetime] | None = None) -> SpotPrice:
