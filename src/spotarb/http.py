@@ -246,16 +246,24 @@ class OutboundClients:
         return None
 
 
-def get_json(client: httpx.Client, url: str, *, what: str, **kwargs: Any) -> Any:
-    """GET ``url`` and decode JSON; failures become a one-line feed error naming ``what``."""
+def send_get(client: httpx.Client, url: str, *, what: str, **kwargs: Any) -> httpx.Response:
+    """GET ``url``; a transport failure becomes a one-line :class:`FeedFetchError` naming ``what``.
+
+    The response is returned whatever its status: callers decide what an error status means.
+    """
     try:
-        response = client.get(url, **kwargs)
+        return client.get(url, **kwargs)
     except ProxyUnavailableError:
         raise
     except httpx.TimeoutException as exc:
         raise FeedFetchError(f"{what}: timed out ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
         raise FeedFetchError(f"{what}: {type(exc).__name__}: {redact_url(str(exc))}") from None
+
+
+def get_json(client: httpx.Client, url: str, *, what: str, **kwargs: Any) -> Any:
+    """GET ``url`` and decode JSON; failures become a one-line feed error naming ``what``."""
+    response = send_get(client, url, what=what, **kwargs)
     if response.status_code >= 400:
         body = response.text[:200].replace("\n", " ")
         raise FeedFetchError(

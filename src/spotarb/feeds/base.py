@@ -53,7 +53,7 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
-def _ignore_progress(_: ProgressEvent) -> None:
+def ignore_progress(_: ProgressEvent) -> None:
     return None
 
 
@@ -95,7 +95,7 @@ class Feed(ABC):
         self,
         *,
         since: datetime | None = None,
-        progress: ProgressCallback = _ignore_progress,
+        progress: ProgressCallback = ignore_progress,
     ) -> FeedResult:
         """Fetch current prices (and, with ``since``, history change points from then on).
 

@@ -46,7 +46,7 @@ from spotarb.feeds.base import (
     ProgressCallback,
     ProgressEvent,
     RegionError,
-    _ignore_progress,
+    ignore_progress,
 )
 from spotarb.http import OutboundClients
 from spotarb.models import FIELD_NAMES, SpotPrice, utcnow
@@ -193,7 +193,7 @@ class AwsFeed(Feed):
         self,
         *,
         since: datetime | None = None,
-        progress: ProgressCallback = _ignore_progress,
+        progress: ProgressCallback = ignore_progress,
     ) -> FeedResult:
         if not self.credentialed:
             return self._collect_public(since, progress)

@@ -18,8 +18,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
-from spotarb.http import redact_url
+from spotarb.errors import FeedFetchError, FeedParseError
+from spotarb.http import redact_url, send_get
 
 #: Region codes of the legacy ``spot.js`` feed.
 LEGACY_REGIONS: Final[dict[str, str]] = {
@@ -120,14 +120,7 @@ def fetch_public_feed(client: httpx.Client, url: str) -> tuple[Any, datetime | N
     Failures become one-line feed errors.
     """
     what = "public spot feed"
-    try:
-        response = client.get(url)
-    except ProxyUnavailableError:
-        raise
-    except httpx.TimeoutException as exc:
-        raise FeedFetchError(f"{what}: timed out ({type(exc).__name__})") from None
-    except httpx.HTTPError as exc:
-        raise FeedFetchError(f"{what}: {type(exc).__name__}: {redact_url(str(exc))}") from None
+    response = send_get(client, url, what=what)
     if response.status_code >= 400:
         raise FeedFetchError(
             f"{what}: HTTP {response.status_code} from {redact_url(response.request.url)}"

@@ -30,7 +30,7 @@ from spotarb.feeds.base import (
     ProgressCallback,
     ProgressEvent,
     RegionError,
-    _ignore_progress,
+    ignore_progress,
 )
 from spotarb.gpus import UNKNOWN_PREFIX, gpu_from_azure_size
 from spotarb.http import OutboundClients
@@ -154,7 +154,7 @@ class AzureFeed(Feed):
         self,
         *,
         since: datetime | None = None,
-        progress: ProgressCallback = _ignore_progress,
+        progress: ProgressCallback = ignore_progress,
     ) -> FeedResult:
         """Walk every region; ``since`` is ignored (Retail Prices has no spot history)."""
         now = utcnow()

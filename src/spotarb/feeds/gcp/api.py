@@ -8,8 +8,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
-from spotarb.http import redact_url
+from spotarb.errors import FeedFetchError, FeedParseError
+from spotarb.http import redact_url, send_get
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +43,7 @@ def get_page(
     client: httpx.Client, path: str, params: Mapping[str, str | int], *, what: str, api: str
 ) -> dict[str, Any]:
     """GET one page and decode it; failures become one-line :class:`FeedFetchError`."""
-    try:
-        response = client.get(path, params=dict(params))
-    except ProxyUnavailableError:
-        raise
-    except httpx.TimeoutException as exc:
-        raise FeedFetchError(f"{what}: timed out ({type(exc).__name__})") from None
-    except httpx.HTTPError as exc:
-        raise FeedFetchError(f"{what}: {type(exc).__name__}: {redact_url(str(exc))}") from None
+    response = send_get(client, path, what=what, params=dict(params))
     if response.status_code >= 400:
         message = _google_message(response)
         hint = f"; {ENABLE_HINTS[api]}" if response.status_code == 403 else ""

@@ -16,7 +16,7 @@ from spotarb.feeds.base import (
     ProgressCallback,
     ProgressEvent,
     RegionError,
-    _ignore_progress,
+    ignore_progress,
 )
 from spotarb.feeds.gcp.api import walk_pages
 from spotarb.feeds.gcp.auth import Credentials, bearer_token, load_adc
@@ -129,7 +129,7 @@ class GcpFeed(Feed):
         self,
         *,
         since: datetime | None = None,
-        progress: ProgressCallback = _ignore_progress,
+        progress: ProgressCallback = ignore_progress,
     ) -> FeedResult:
         if since is not None:
             logger.info("gcp: history backfill is not supported; collecting current prices")
