@@ -50,7 +50,7 @@ def test_table_output(db: str) -> None:
     assert "Standard_D8s_v5" in out and "m5.2xlarge" in out
     assert "4 prices considered; 4 matched" in out
     assert "4 candidates ranked" in out
-    assert "region preference: not-requested" in out
+    assert "region preference: not requested" in out
 
 
 def test_json_output_uses_seed_names(db: str) -> None:

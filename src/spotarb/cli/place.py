@@ -171,16 +171,16 @@ def show(decision: PlacementDecision) -> None:
     summary = decision.summary
     if summary is not None:
         removed = ", ".join(
-            f"{name} -{count}"
+            f"{count} by {name}"
             for name, count in summary.removed_by.items()
             if count and name != "preferred_regions"
         )
-        preference = summary.region_preference
-        if preference == "applied":
-            preference += f" (-{summary.removed_by.get('preferred_regions', 0)})"
+        preference = summary.region_preference.replace("-", " ")
+        if summary.region_preference == "applied":
+            preference += f" ({summary.removed_by.get('preferred_regions', 0)} elsewhere dropped)"
         console.print(
             f"{summary.candidates_considered} prices considered"
-            f"{f' ({removed})' if removed else ''}; {summary.matched} matched; "
+            f"{f'; removed {removed}' if removed else ''}; {summary.matched} matched; "
             f"region preference: {preference}; {summary.candidates} candidates ranked.",
             highlight=False,
         )
