@@ -86,7 +86,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "rows.csv"
         make_csv(data, args.rows)
+        reference: list[float] = []
         for attempt in range(args.repeat):
+            began = time.perf_counter()
+            with data.open(newline="") as handle:
+                sum(1 for _ in csv.reader(handle))
+            reference.append(time.perf_counter() - began)
             store = SqliteStore(Path(tmp) / f"bench-{attempt}.db")
             first.append(ingest(data, store))
             history_before = store.info().history_rows
@@ -105,6 +110,10 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print(f"{args.rows} rows, median of {args.repeat} runs, load average {load:.1f}")
+    print(
+        f"{'reference: csv.reader only':<26} {statistics.median(reference):5.2f} s "
+        "(the stdlib reading the same file, nothing else: divide by it to compare runs)"
+    )
     show("first import (empty db)", first)
     show("re-import, unchanged", again)
 

@@ -34,14 +34,21 @@ _VALUE_COLUMNS: Final = PRICE_COLUMNS[5:]
 # Insert new keys; rewrite a stored row only when something in it differs, so re-sending an
 # identical batch costs lookups, not writes. ``changed_in`` marks rows whose price is new in
 # this batch, for the history copy below.
-_UPSERT: Final = (
-    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) VALUES ({_PLACEHOLDERS}, ?) "
-    "ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
+_UPSERT_TEMPLATE: Final = (
+    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) VALUES ({_PLACEHOLDERS}, "
+    "{batch}) ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
     + ", changed_in = CASE WHEN spot_prices.price_per_hour = excluded.price_per_hour "
     "THEN spot_prices.changed_in ELSE excluded.changed_in END WHERE "
     + " OR ".join(f"spot_prices.{c} IS NOT excluded.{c}" for c in _VALUE_COLUMNS)
 )
+
+
+def _upsert_sql(batch: int) -> str:
+    """The upsert with this batch's number written in (one value less to bind per row)."""
+    return _UPSERT_TEMPLATE.replace("{batch}", str(int(batch)))
+
+
 # A change point seen by this batch replaces a stored one at the same instant (a correction);
 # backfilled change points never overwrite what is stored.
 _RECORD_CHANGES: Final = (
@@ -54,11 +61,10 @@ _BACKFILL_HISTORY: Final = (
 
 
 def _require_unique_keys(prices: Sequence[SpotPrice], source: str) -> None:
-    keys = list(map(price_key, prices))
-    if len(set(keys)) == len(keys):
+    if len(set(map(price_key, prices))) == len(prices):
         return
     seen: set[PriceKey] = set()
-    for key in keys:
+    for key in map(price_key, prices):
         if key in seen:
             raise DuplicateKeyError(
                 f"batch from {source} has two rows for {'/'.join(key)}; "
@@ -176,15 +182,16 @@ class SqliteStore:
                 changes_before = conn.total_changes
                 _require_unique_keys(prices, source)
                 iso: dict[datetime, str] = {}
+                upsert = _upsert_sql(batch)
                 chunk: list[tuple[Any, ...]] = []
                 for price in prices:
-                    chunk.append(to_row(price, iso, batch))
+                    chunk.append(to_row(price, iso))
                     if len(chunk) >= CHUNK:
-                        conn.executemany(_UPSERT, chunk)
+                        conn.executemany(upsert, chunk)
                         self._after_chunk(len(chunk))
                         chunk.clear()
                 if chunk:
-                    conn.executemany(_UPSERT, chunk)
+                    conn.executemany(upsert, chunk)
                     self._after_chunk(len(chunk))
                 written = conn.total_changes - changes_before
                 stats.inserted = self._count_in(conn, "spot_prices") - rows_before
