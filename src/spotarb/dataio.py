@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import io
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -452,9 +451,3 @@ def write_jsonl(prices: Iterable[SpotPrice], out: IO[str]) -> int:
         out.write(json.dumps(record, separators=(",", ":")) + "\n")
         count += 1
     return count
-
-
-def export_text(prices: Iterable[SpotPrice], fmt: Format) -> str:
-    buffer = io.StringIO()
-    (write_csv if fmt == "csv" else write_jsonl)(prices, buffer)
-    return buffer.getvalue()

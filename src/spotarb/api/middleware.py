@@ -83,17 +83,21 @@ class BodyLimitMiddleware:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
-        whole = b"".join(chunks)
-        sent = False
+        await self.app(scope, _replaying(b"".join(chunks), receive), send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": whole, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read ``body`` to the app once, then passes on."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _reply(send: Send, status: int, body: bytes) -> None:
@@ -178,14 +182,6 @@ class FastLookupMiddleware:
         # Invalid or unusual input: the documented route validates it and explains (422).
         status = [0]
         parts: list[bytes] = []
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            return await receive()
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -200,7 +196,7 @@ class FastLookupMiddleware:
                     )
             await send(message)
 
-        await self.app(scope, replay, capture)
+        await self.app(scope, _replaying(raw, receive), capture)
 
     def _valid_placement(self, raw: bytes) -> tuple[int, bytes] | None:
         """The answer for a body the route's own model accepts; None sends it to the route.
