@@ -88,7 +88,9 @@ class PriceStore(Protocol):
         A history row is added only when a key is new or its price changed;
         ``history`` (backfilled change points) is merged into ``price_history``
         without duplicates. The run is recorded in ``collection_runs`` (status
-        ``ok``, or ``partial`` when ``errors`` is non-empty).
+        ``ok``, or ``partial`` when ``errors`` is non-empty). Two rows for one key
+        raise :class:`~spotarb.errors.DuplicateKeyError` before anything is written
+        (the aggregator then merges them, keeping the newest).
         """
         ...
 
