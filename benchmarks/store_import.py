@@ -19,7 +19,6 @@ from pathlib import Path
 
 from spotarb.aggregator import Aggregator
 from spotarb.dataio import parse_file
-from spotarb.feeds.base import FeedResult
 from spotarb.models import FIELD_NAMES
 from spotarb.store.sqlite import SqliteStore
 
@@ -66,7 +65,7 @@ def ingest(path: Path, store: SqliteStore) -> Timing:
     parsed = parse_file(path)
     assert not parsed.errors, parsed.errors[:3]
     parsed_at = time.perf_counter()
-    report = Aggregator(store).apply(FeedResult(feed="import", prices=parsed.prices))
+    report = Aggregator(store).write("import", parsed.prices)
     done = time.perf_counter()
     return (
         parsed_at - start,

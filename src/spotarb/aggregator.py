@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -36,8 +36,9 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _newest_per_key(prices: list[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
+def _newest_per_key(prices: Sequence[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
     """One row per key (the newest observation); older rows of a key become history."""
+    prices = list(prices)  # once: a PriceBatch builds its objects on each pass
     keys = list(map(price_key, prices))
     newest: dict[PriceKey, SpotPrice] = {}
     older: list[SpotPrice] = []
@@ -66,7 +67,6 @@ class Aggregator:
 
     def apply(self, result: FeedResult, *, started_at: datetime | None = None) -> BatchReport:
         """Write one feed result. Rows of another provider are rejected, not written."""
-        started = started_at or datetime.now(UTC)
         source = result.feed
         provider = source if source in {"aws", "azure", "gcp"} else None
         prices = result.prices
@@ -81,11 +81,27 @@ class Aggregator:
         errors = [f"{e.region}: {e.message}" for e in result.errors]
         if rejected:
             errors.append(f"{len(rejected)} rows rejected (first: {rejected[0]})")
+            logger.warning("%s: %d rows rejected, e.g. %s", source, len(rejected), rejected[0])
+        report = self.write(source, prices, result.history, errors=errors, started_at=started_at)
+        report.rejected = len(rejected)
+        return report
+
+    def write(
+        self,
+        source: str,
+        prices: Sequence[SpotPrice],
+        history: Sequence[SpotPrice] = (),
+        *,
+        errors: Sequence[str] = (),
+        started_at: datetime | None = None,
+    ) -> BatchReport:
+        """Write one batch of current prices (e.g. an import) and older change points."""
+        started = started_at or datetime.now(UTC)
         duplicates = 0
         with self._lock:
             try:  # the store checks keys are unique; merging is only needed when they are not
                 stats = self.store.write_batch(
-                    prices, result.history, source=source, started_at=started, errors=errors
+                    prices, history, source=source, started_at=started, errors=errors
                 )
             except DuplicateKeyError:
                 with gc_paused():
@@ -93,15 +109,13 @@ class Aggregator:
                 duplicates = len(older)
                 stats = self.store.write_batch(
                     current,
-                    [*result.history, *older],
+                    [*history, *older],
                     source=source,
                     started_at=started,
                     errors=errors,
                 )
-        if rejected:
-            logger.warning("%s: %d rows rejected, e.g. %s", source, len(rejected), rejected[0])
         self._notify(stats)
-        return BatchReport(source, stats, len(rejected), duplicates, errors)
+        return BatchReport(source, stats, 0, duplicates, list(errors))
 
     def record_failure(self, source: str, error: str, *, started_at: datetime) -> None:
         """A run that produced nothing: recorded, and the stored prices stay as they were."""

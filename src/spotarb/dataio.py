@@ -9,10 +9,17 @@ absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
 from __future__ import annotations
 
 import csv
-import functools
+import io
 import json
+import logging
+import marshal
 import math
-from collections.abc import Callable, Iterable, Mapping
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +27,10 @@ from typing import IO, Any, Final, Literal
 
 from spotarb._gc import gc_paused
 from spotarb.errors import DataFileError, ValidationError
-from spotarb.models import CAMEL_TO_SNAKE, FIELD_NAMES, SpotPrice
+from spotarb.models import ARCHES, CAMEL_TO_SNAKE, FIELD_NAMES, OSES, PROVIDERS, SpotPrice
+from spotarb.rows import PRICE_COLUMNS, PriceBatch, Row
+
+logger = logging.getLogger(__name__)
 
 Format = Literal["csv", "jsonl"]
 
@@ -55,7 +65,9 @@ class RowError:
 
 @dataclass(slots=True)
 class ParsedFile:
-    prices: list[SpotPrice] = field(default_factory=list)
+    """A file's valid rows (as a :class:`PriceBatch`), its bad rows, and how many were read."""
+
+    prices: PriceBatch = field(default_factory=lambda: PriceBatch([]))
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
 
@@ -154,15 +166,18 @@ class _Converter:
 
 
 def _column_names(header: Iterable[str]) -> list[str]:
-    names = []
+    names: list[str] = []
     for raw in header:
         try:
-            names.append(_field_name(raw))
+            name = _field_name(raw)
         except ValueError:
             raise DataFileError(
                 f"unknown column {raw!r} in the header; columns are the normalized "
                 f"row's field names: {', '.join(FIELD_NAMES)}"
             ) from None
+        if name in names:
+            raise DataFileError(f"column {raw!r} appears twice in the header (as {name})")
+        names.append(name)
     return names
 
 
@@ -227,7 +242,7 @@ def _cell_converter(name: str, converter: _Converter) -> Callable[[str], Any]:
         return lambda cell: converter.convert(name, cell)
 
     def to_text(cell: str) -> str | None:
-        return cell if cell[0] != " " and cell[-1] != " " else (cell.strip() or None)
+        return cell.strip() or None
 
     return to_text
 
@@ -246,6 +261,26 @@ _TEXT_DEFAULTS: Final[dict[str, str]] = {
 }
 _FLOAT_REQUIRED: Final = frozenset({"vcpu", "memory_gb", "price_per_hour"})
 
+#: What a clean row satisfies, over the converted values: the conditions of
+#: ``SpotPrice``'s fast path for values that came out of ``float``/``int``/``strip``.
+#: Anything else is declined here and judged (with a precise message) by ``SpotPrice``;
+#: tests/core/test_dataio.py checks the two agree on valid and invalid cells.
+_CLEAN_ROW: Final = (
+    "provider in PROVIDERS",
+    "region",
+    "instance_type",
+    "0.0 < vcpu < INF",
+    "0.0 < memory_gb < INF",
+    "0.0 < price_per_hour < INF",
+    "(gpu_type is None if gpu_count == 0 else gpu_count > 0 and gpu_type is not None)",
+    "(gpu_memory_gb is None or 0.0 < gpu_memory_gb < INF)",
+    "(network_bandwidth_gbps is None or 0.0 < network_bandwidth_gbps < INF)",
+    "(on_demand_price_per_hour is None or 0.0 < on_demand_price_per_hour < INF)",
+    "(interruption_rate is None or 0.0 <= interruption_rate <= 1.0)",
+    "arch in ARCHES",
+    "os in OSES",
+)
+
 
 def _cell_expression(name: str, index: int) -> str:
     cell = f"r[{index}]"
@@ -260,8 +295,8 @@ def _cell_expression(name: str, index: int) -> str:
         return f"(float(x) if (x := {cell}) else None)"
     if name == "gpu_count":
         return f"(int(x) if (x := {cell}) else 0)"
-    if name in _TIMES:  # parsed once per distinct string, then a dict lookup in C
-        return f"((seen_{name}.get(x) or time_{name}(x)) if (x := {cell}) else now)"
+    if name in _TIMES:  # converted once per distinct string, then a dict lookup in C
+        return f"((seen_{name}.get(x) or iso_{name}(x)) if (x := {cell}) else now)"
     return f"({text} or None)"
 
 
@@ -273,44 +308,194 @@ def _absent_expression(name: str) -> str:
     return repr(_TEXT_DEFAULTS.get(name))
 
 
-def _row_builder(
-    names: list[str], now: datetime, converter: _Converter
-) -> Callable[[list[str]], SpotPrice]:
-    """A function that builds one row from one CSV record, generated for this header.
+def _iso_time(name: str, converter: _Converter, seen: dict[str, str], now: str) -> Any:
+    """Raw timestamp cell → the stored ISO 8601 UTC text, remembered per distinct cell."""
 
-    One call per row with the conversions inline is several times faster than a
-    loop over per-column converters (the way ``dataclasses`` generates ``__init__``).
-    Only known field names and column numbers go into the generated source. Any
-    irregular cell raises, and the caller falls back to the per-row path.
+    def iso(cell: str) -> str:
+        when = converter.convert(name, cell)
+        text = now if when is None else when.isoformat()
+        if len(seen) < _TIME_CACHE_LIMIT:
+            seen[cell] = text
+        return text
+
+    return iso
+
+
+def _row_builder(names: list[str], now: datetime) -> Callable[[list[str]], Row]:
+    """A function that turns one CSV record into one validated row tuple, made for this header.
+
+    One call per row with the conversions and checks inline is several times faster
+    than per-column converters plus a ``SpotPrice`` per row (the way ``dataclasses``
+    generates ``__init__``). Only known field names, column numbers and the fixed
+    conditions above go into the generated source. A row it does not accept raises,
+    and the caller falls back to the per-row path.
     """
     index = {name: i for i, name in enumerate(names)}
-    args = [
-        _cell_expression(name, index[name]) if name in index else _absent_expression(name)
+    lines = [
+        f"    {name} = "
+        + (_cell_expression(name, index[name]) if name in index else _absent_expression(name))
         for name in FIELD_NAMES
     ]
-    source = f"def build(r):\n    return SpotPrice({', '.join(args)})\n"
+    source = (
+        "def build(r):\n"
+        + f"    if len(r) != {len(names)}:\n        raise Declined\n"
+        + "\n".join(lines)
+        + "\n    if "
+        + " and ".join(_CLEAN_ROW)
+        + f":\n        return ({', '.join(PRICE_COLUMNS)})\n"
+        + "    raise Declined\n"
+    )
+    converter = _Converter()
+    now_text = now.astimezone(UTC).isoformat()
+    seen: dict[str, dict[str, str]] = {name: {} for name in _TIMES}
     namespace: dict[str, Any] = {
-        "SpotPrice": SpotPrice,
-        "now": now,
-        "time_observed_at": functools.partial(converter.convert, "observed_at"),
-        "time_collected_at": functools.partial(converter.convert, "collected_at"),
-        "seen_observed_at": converter.times,
-        "seen_collected_at": converter.times,
+        "Declined": _BulkRejected,
+        "PROVIDERS": frozenset(PROVIDERS),
+        "ARCHES": frozenset(ARCHES),
+        "OSES": frozenset(OSES),
+        "INF": math.inf,
+        "now": now_text,
     }
+    for name in _TIMES:
+        namespace[f"seen_{name}"] = seen[name]
+        namespace[f"iso_{name}"] = _iso_time(name, converter, seen[name], now_text)
     exec(compile(source, "<spotarb csv row builder>", "exec"), namespace)
-    build: Callable[[list[str]], SpotPrice] = namespace["build"]
+    build: Callable[[list[str]], Row] = namespace["build"]
     return build
 
 
-def _parse_csv_bulk(rows: list[list[str]], names: list[str], now: datetime) -> list[SpotPrice]:
+def _parse_csv_bulk(rows: Iterable[list[str]], names: list[str], now: datetime) -> PriceBatch:
     """All rows through the generated builder; any irregular row raises _BulkRejected."""
     if any(name not in names for name in REQUIRED):
         raise _BulkRejected
-    build = _row_builder(names, now, _Converter())
-    try:
-        return list(map(build, rows))
+    build = _row_builder(names, now)
+    try:  # blank lines are skipped, as the per-row path does
+        return PriceBatch(list(map(build, filter(None, rows))))
     except (ValueError, IndexError, TypeError):  # ValidationError is a ValueError
         raise _BulkRejected from None
+
+
+def parse_csv_text(text: str, names: list[str], now: datetime) -> PriceBatch:
+    """The fast path over a piece of a CSV body (whole records, no header)."""
+    return _parse_csv_bulk(csv.reader(io.StringIO(text)), names, now)
+
+
+#: A CSV body at least this long (in characters) is parsed by two processes: big imports
+#: are mostly this parsing, and a second core halves it. Smaller files are not worth the
+#: ~0.1 s a worker takes to start.
+SPLIT_MIN_CHARS = 8 << 20
+#: The worker's share of a split body: less than half, as it also starts an interpreter
+#: and marshals its rows back.
+_WORKER_SHARE: Final = 0.45
+
+
+def _body_size(handle: IO[str]) -> int:
+    try:
+        return os.fstat(handle.fileno()).st_size
+    except (OSError, io.UnsupportedOperation):
+        return 0
+
+
+def _parse_csv_fast(
+    handle: IO[str], reader: Iterator[list[str]], names: list[str], now: datetime
+) -> PriceBatch:
+    """The rest of the file through the fast path; a big body is split with a worker process.
+
+    The body is split at a line break only when it holds no quote character, since only
+    then is every line break the end of a record.
+    """
+    if any(name not in names for name in REQUIRED):
+        raise _BulkRejected
+    if _body_size(handle) < SPLIT_MIN_CHARS:
+        return _parse_csv_bulk(reader, names, now)
+    body = handle.read()
+    cut = body.find("\n", int(len(body) * (1 - _WORKER_SHARE))) + 1
+    if len(body) < SPLIT_MIN_CHARS or not cut or '"' in body:
+        return parse_csv_text(body, names, now)
+    worker = CsvWorker.start(body[cut:], names, now)
+    if worker is None:
+        return parse_csv_text(body, names, now)
+    with worker:
+        mine = parse_csv_text(body[:cut], names, now)
+        theirs = worker.rows()  # raises _BulkRejected if the worker declined a row
+    if theirs is None:  # the worker failed to run: parse its part here
+        theirs = parse_csv_text(body[cut:], names, now).rows
+    mine.rows.extend(theirs)
+    return mine
+
+
+class CsvWorker:
+    """The second process of a split parse (``python -m spotarb.csv_worker``).
+
+    It is sent its part of the body on stdin and answers with the rows, marshalled
+    (the fastest way back for tuples of str, float, int and None). A worker that
+    cannot start or fails is not an error: its part is parsed here instead.
+    """
+
+    #: The worker's exit status when a row is not for the fast path.
+    DECLINED: Final = 3
+    #: What runs as the worker (``python -m MODULE``).
+    MODULE = "spotarb.csv_worker"
+
+    def __init__(self, proc: subprocess.Popen[bytes], payload: bytes, errors: IO[bytes]) -> None:
+        self.proc = proc
+        self._errors = errors
+        self._feeder = threading.Thread(target=self._feed, args=(payload,), daemon=True)
+        self._feeder.start()
+
+    @classmethod
+    def start(cls, text: str, names: list[str], now: datetime) -> CsvWorker | None:
+        payload = marshal.dumps((names, now.isoformat(), text), 4)
+        errors = tempfile.TemporaryFile()  # a file, so a chatty failure cannot block the pipe
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", cls.MODULE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+        except OSError as exc:
+            errors.close()
+            logger.debug("no CSV worker process (%s); parsing in one process", exc)
+            return None
+        return cls(proc, payload, errors)
+
+    def _feed(self, payload: bytes) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write(payload)
+            stdin.close()
+        except OSError:  # the worker exited early; rows() reports how
+            pass
+
+    def rows(self) -> list[Row] | None:
+        """The worker's rows; None if it failed. Raises _BulkRejected if it declined a row."""
+        assert self.proc.stdout is not None
+        self._feeder.join()  # the worker reads all its input before it writes anything
+        out = self.proc.stdout.read()
+        code = self.proc.wait()
+        if code == self.DECLINED:
+            raise _BulkRejected
+        if code != 0:
+            self._errors.seek(0)
+            reason = self._errors.read().decode(errors="replace").strip()
+            logger.debug("CSV worker exited with %s: %s", code, reason[-2000:])
+            return None
+        rows: list[Row] = marshal.loads(out)
+        return rows
+
+    def __enter__(self) -> CsvWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:  # our own part was declined: the worker's is moot
+            self.proc.kill()
+        self.proc.wait()
+        self._feeder.join()
+        for stream in (self.proc.stdout, self._errors):
+            if stream is not None:
+                stream.close()
 
 
 def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
@@ -320,15 +505,12 @@ def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -
     if header is None:
         return
     names = _column_names(header)
-    rows = [row for row in reader if row]
-    width = len(names)
-    if rows and all(len(row) == width for row in rows):
-        try:
-            result.prices = _parse_csv_bulk(rows, names, now)
-            result.rows_read = len(rows)
-            return
-        except _BulkRejected:
-            pass
+    try:
+        result.prices = _parse_csv_fast(handle, reader, names, now)
+        result.rows_read = len(result.prices)
+        return
+    except _BulkRejected:
+        pass
     handle.seek(0)
     _parse_csv_rows(handle, path, now, result)
 
@@ -342,7 +524,7 @@ def _parse_csv_rows(handle: IO[str], path: Path, now: datetime, result: ParsedFi
     width = len(names)
     converter = _Converter()
     columns = [(name, _cell_converter(name, converter)) for name in names]
-    prices = result.prices
+    prices: list[SpotPrice] = []
     for cells in reader:
         if not cells:
             continue
@@ -364,10 +546,12 @@ def _parse_csv_rows(handle: IO[str], path: Path, now: datetime, result: ParsedFi
             prices.append(_build(values, now))
         except ValidationError as exc:
             result.errors.append(RowError(str(path), reader.line_num, str(exc)))
+    result.prices = PriceBatch.from_prices(prices)
 
 
 def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
     converter = _Converter()
+    prices: list[SpotPrice] = []
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
@@ -381,9 +565,10 @@ def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile)
             result.errors.append(RowError(str(path), number, "a line must hold one JSON object"))
             continue
         try:
-            result.prices.append(price_from_mapping(record, now, converter))
+            prices.append(price_from_mapping(record, now, converter))
         except ValidationError as exc:
             result.errors.append(RowError(str(path), number, str(exc)))
+    result.prices = PriceBatch.from_prices(prices)
 
 
 def parse_file(path: Path, *, now: datetime | None = None) -> ParsedFile:

@@ -34,8 +34,8 @@ from spotarb.dataio import (
     write_jsonl,
 )
 from spotarb.errors import DataFileError
-from spotarb.feeds.base import FeedResult
 from spotarb.gpus import require_gpu
+from spotarb.rows import PriceBatch
 from spotarb.store import PriceFilter
 
 db_app = typer.Typer(help="Inspect the database.", no_args_is_help=True)
@@ -52,11 +52,13 @@ def import_command(
 ) -> None:
     """Import normalized rows from CSV or JSON Lines (all-or-nothing unless --skip-invalid)."""
     parsed = ParsedFile()
+    batches = []
     for path in files:
         one = parse_file(path)
         parsed.rows_read += one.rows_read
-        parsed.prices.extend(one.prices)
+        batches.append(one.prices)
         parsed.errors.extend(one.errors)
+    parsed.prices = PriceBatch.concat(batches)
     if parsed.errors and not skip_invalid:
         for line in describe_errors(parsed.errors):
             err_console.print(line, highlight=False, soft_wrap=True, markup=False)
@@ -72,7 +74,7 @@ def import_command(
         raise DataFileError("no valid rows to import")
     store = store_for(db)
     # The aggregator keeps the newest row per key and files older ones as history.
-    report = Aggregator(store).apply(FeedResult(feed="import", prices=parsed.prices))
+    report = Aggregator(store).write("import", parsed.prices)
     history = report.duplicates
     s = report.stats
     summary = {
