@@ -1,6 +1,7 @@
 """Import-and-store throughput: 200,000 normalized rows into SQLite, then the same rows again.
 
-Runs the same path as ``spotarb import`` (parse + validate → aggregator → store).
+Runs the same path as ``spotarb import`` (parse + validate → aggregator → store). A file this
+big is parsed by two processes; the CPU figure adds the worker process's CPU time.
 
     uv run python benchmarks/store_import.py [--rows 200000] [--repeat 3]
 """
@@ -11,6 +12,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -59,8 +61,14 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> None:
 Timing = tuple[float, float, float, int]  # parse wall, store wall, total CPU, history added
 
 
+def cpu_time() -> float:
+    """This process's CPU time plus that of its finished child processes (the CSV worker)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def ingest(path: Path, store: SqliteStore) -> Timing:
-    cpu = time.process_time()
+    cpu = cpu_time()
     start = time.perf_counter()
     parsed = parse_file(path)
     assert not parsed.errors, parsed.errors[:3]
@@ -70,7 +78,7 @@ def ingest(path: Path, store: SqliteStore) -> Timing:
     return (
         parsed_at - start,
         done - parsed_at,
-        time.process_time() - cpu,
+        cpu_time() - cpu,
         report.stats.history_added,
     )
 

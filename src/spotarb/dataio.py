@@ -386,7 +386,7 @@ def parse_csv_text(text: str, names: list[str], now: datetime) -> PriceBatch:
 SPLIT_MIN_CHARS = 8 << 20
 #: The worker's share of a split body: less than half, as it also starts an interpreter
 #: and marshals its rows back.
-_WORKER_SHARE: Final = 0.45
+_WORKER_SHARE: Final = 0.4
 
 
 def _body_size(handle: IO[str]) -> int:
