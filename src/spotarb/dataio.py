@@ -446,7 +446,8 @@ class CsvWorker:
     @classmethod
     def start(cls, text: str, names: list[str], now: datetime) -> CsvWorker | None:
         payload = marshal.dumps((names, now.isoformat(), text), 4)
-        errors = tempfile.TemporaryFile()  # a file, so a chatty failure cannot block the pipe
+        # A file, not a pipe, so a chatty failure cannot block; closed in __exit__.
+        errors = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", cls.MODULE],
