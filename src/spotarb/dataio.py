@@ -8,6 +8,7 @@ absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -404,8 +405,6 @@ def _parse_csv_fast(
     The body is split at a line break only when it holds no quote character, since only
     then is every line break the end of a record.
     """
-    if any(name not in names for name in REQUIRED):
-        raise _BulkRejected
     if _body_size(handle) < SPLIT_MIN_CHARS:
         return _parse_csv_bulk(reader, names, now)
     body = handle.read()
@@ -466,9 +465,11 @@ class CsvWorker:
         assert stdin is not None
         try:
             stdin.write(payload)
-            stdin.close()
         except OSError:  # the worker exited early; rows() reports how
             pass
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def rows(self) -> list[Row] | None:
         """The worker's rows; None if it failed. Raises _BulkRejected if it declined a row."""
