@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from spotarb._version import __version__
 from spotarb.errors import SpotArbError
 from spotarb.models import SpotPrice
 
 if TYPE_CHECKING:
+    from spotarb._version import __version__
     from spotarb.placement import (
         PlacementDecision,
         PlacementEngine,
@@ -47,6 +47,10 @@ _LAZY = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # importlib.metadata costs ~40 ms, e.g. in the CSV worker
+        from spotarb._version import __version__
+
+        return __version__
     if name in _LAZY:
         from spotarb import placement
 

@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from spotarb._gc import gc_paused
 from spotarb.errors import DataFileError, ValidationError
 from spotarb.models import ARCHES, CAMEL_TO_SNAKE, FIELD_NAMES, OSES, PROVIDERS, SpotPrice
 from spotarb.rows import PRICE_COLUMNS, PriceBatch, Row
+from spotarb.staging import StagedRows, reserve_stage_file
 
 logger = logging.getLogger(__name__)
 
@@ -385,8 +385,8 @@ def parse_csv_text(text: str, names: list[str], now: datetime) -> PriceBatch:
 #: are mostly this parsing, and a second core halves it. Smaller files are not worth the
 #: ~0.1 s a worker takes to start.
 SPLIT_MIN_CHARS = 8 << 20
-#: The worker's share of a split body: less than half, as it also starts an interpreter
-#: and marshals its rows back.
+#: The worker's share of a split body. The worker parses and stages its rows; this process
+#: parses and (later) upserts its own rows, then merges the staged ones, which is cheaper.
 _WORKER_SHARE: Final = 0.4
 
 
@@ -397,38 +397,56 @@ def _body_size(handle: IO[str]) -> int:
         return 0
 
 
+def _split_point(data: bytes, share: float) -> tuple[int, int] | None:
+    """Where the body starts and where the worker's part starts, in bytes; None: no split.
+
+    Only a file with no quote character is split, since only then is every line break
+    the end of a record (and the header is the first line). UTF-8 never uses the byte
+    of a line break inside a character, so both parts decode on their own.
+    """
+    if b'"' in data:
+        return None
+    body = data.find(b"\n") + 1
+    cut = data.find(b"\n", body + int((len(data) - body) * (1 - share))) + 1
+    if not body or not cut or cut >= len(data):
+        return None
+    return body, cut
+
+
 def _parse_csv_fast(
-    handle: IO[str], reader: Iterator[list[str]], names: list[str], now: datetime
+    handle: IO[str], reader: Iterator[list[str]], names: list[str], now: datetime, path: Path
 ) -> PriceBatch:
     """The rest of the file through the fast path; a big body is split with a worker process.
 
-    The body is split at a line break only when it holds no quote character, since only
-    then is every line break the end of a record.
+    The worker reads its part of the file itself (from a byte offset) and stages its
+    rows (:mod:`spotarb.staging`); they come after this process's rows.
     """
     if _body_size(handle) < SPLIT_MIN_CHARS:
         return _parse_csv_bulk(reader, names, now)
-    body = handle.read()
-    cut = body.find("\n", int(len(body) * (1 - _WORKER_SHARE))) + 1
-    if len(body) < SPLIT_MIN_CHARS or not cut or '"' in body:
-        return parse_csv_text(body, names, now)
-    worker = CsvWorker.start(body[cut:], names, now)
+    data = path.read_bytes()
+    split = _split_point(data, _WORKER_SHARE)
+    if split is None:
+        return _parse_csv_bulk(reader, names, now)
+    body, cut = split
+    worker = CsvWorker.start(path, cut, names, now)
     if worker is None:
-        return parse_csv_text(body, names, now)
+        return _parse_csv_bulk(reader, names, now)
     with worker:
-        mine = parse_csv_text(body[:cut], names, now)
-        theirs = worker.rows()  # raises _BulkRejected if the worker declined a row
+        mine = parse_csv_text(data[body:cut].decode(), names, now)
+        theirs = worker.result()  # raises _BulkRejected if the worker declined a row
     if theirs is None:  # the worker failed to run: parse its part here
-        theirs = parse_csv_text(body[cut:], names, now).rows
-    mine.rows.extend(theirs)
-    return mine
+        mine.rows.extend(parse_csv_text(data[cut:].decode(), names, now).rows)
+        return mine
+    return PriceBatch(mine.rows, [theirs])
 
 
 class CsvWorker:
     """The second process of a split parse (``python -m spotarb.csv_worker``).
 
-    It is sent its part of the body on stdin and answers with the rows, marshalled
-    (the fastest way back for tuples of str, float, int and None). A worker that
-    cannot start or fails is not an error: its part is parsed here instead.
+    It reads its part of the file from a byte offset, writes the rows to a staging
+    file (:func:`spotarb.staging.write_stage`) and answers with their keys,
+    marshalled. A worker that cannot start or fails is not an error: its part is
+    parsed here instead.
     """
 
     #: The worker's exit status when a row is not for the fast path.
@@ -436,15 +454,16 @@ class CsvWorker:
     #: What runs as the worker (``python -m MODULE``).
     MODULE = "spotarb.csv_worker"
 
-    def __init__(self, proc: subprocess.Popen[bytes], payload: bytes, errors: IO[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], errors: IO[bytes], stage: Path) -> None:
         self.proc = proc
         self._errors = errors
-        self._feeder = threading.Thread(target=self._feed, args=(payload,), daemon=True)
-        self._feeder.start()
+        self._stage: Path | None = stage  # this object deletes it unless result() hands it on
 
     @classmethod
-    def start(cls, text: str, names: list[str], now: datetime) -> CsvWorker | None:
-        payload = marshal.dumps((names, now.isoformat(), text), 4)
+    def start(cls, path: Path, offset: int, names: list[str], now: datetime) -> CsvWorker | None:
+        """Start parsing ``path`` from byte ``offset`` (the start of a record) to its end."""
+        stage = reserve_stage_file()
+        request = marshal.dumps((names, now.isoformat(), str(path), offset, str(stage)), 4)
         # A file, not a pipe, so a chatty failure cannot block; closed in __exit__.
         errors = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -456,25 +475,20 @@ class CsvWorker:
             )
         except OSError as exc:
             errors.close()
+            stage.unlink(missing_ok=True)
             logger.debug("no CSV worker process (%s); parsing in one process", exc)
             return None
-        return cls(proc, payload, errors)
-
-    def _feed(self, payload: bytes) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            stdin.write(payload)
-        except OSError:  # the worker exited early; rows() reports how
+        assert proc.stdin is not None
+        try:  # a few hundred bytes: the pipe takes them without blocking
+            proc.stdin.write(request)
+            proc.stdin.close()
+        except OSError:  # the worker exited at once; result() reports how
             pass
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
+        return cls(proc, errors, stage)
 
-    def rows(self) -> list[Row] | None:
-        """The worker's rows; None if it failed. Raises _BulkRejected if it declined a row."""
-        assert self.proc.stdout is not None
-        self._feeder.join()  # the worker reads all its input before it writes anything
+    def result(self) -> StagedRows | None:
+        """The worker's staged rows, or None if it failed; _BulkRejected if it declined a row."""
+        assert self.proc.stdout is not None and self._stage is not None
         out = self.proc.stdout.read()
         code = self.proc.wait()
         if code == self.DECLINED:
@@ -482,10 +496,15 @@ class CsvWorker:
         if code != 0:
             self._errors.seek(0)
             reason = self._errors.read().decode(errors="replace").strip()
-            logger.debug("CSV worker exited with %s: %s", code, reason[-2000:])
+            logger.warning(
+                "the CSV worker process failed (exit %s); parsing its part here: %s",
+                code,
+                reason[-500:],
+            )
             return None
-        rows: list[Row] = marshal.loads(out)
-        return rows
+        staged = StagedRows(self._stage, marshal.loads(out))
+        self._stage = None
+        return staged
 
     def __enter__(self) -> CsvWorker:
         return self
@@ -494,10 +513,12 @@ class CsvWorker:
         if self.proc.poll() is None:  # our own part was declined: the worker's is moot
             self.proc.kill()
         self.proc.wait()
-        self._feeder.join()
-        for stream in (self.proc.stdout, self._errors):
+        for stream in (self.proc.stdin, self.proc.stdout, self._errors):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
+        if self._stage is not None:
+            self._stage.unlink(missing_ok=True)
 
 
 def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
@@ -508,7 +529,7 @@ def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -
         return
     names = _column_names(header)
     try:
-        result.prices = _parse_csv_fast(handle, reader, names, now)
+        result.prices = _parse_csv_fast(handle, reader, names, now, path)
         result.rows_read = len(result.prices)
         return
     except _BulkRejected:

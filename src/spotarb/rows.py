@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Any, Final, overload
+from typing import TYPE_CHECKING, Any, Final, overload
 
 from spotarb.models import PriceKey, SpotPrice
+
+if TYPE_CHECKING:  # staging builds on this module
+    from spotarb.staging import StagedRows
 
 KEY_COLUMNS: Final = ("provider", "region", "availability_zone", "instance_type", "os")
 
@@ -103,12 +107,16 @@ class PriceBatch(Sequence[SpotPrice]):
     caller that takes prices takes a batch; a store writes its rows directly.
     Only validated rows may go in: :meth:`from_prices`, or a parser whose output
     is tested to equal what ``SpotPrice`` would accept and hold.
+
+    Some rows may still be in a staging file (:class:`~spotarb.staging.StagedRows`,
+    written by the CSV worker): the SQLite store merges those in SQL, and anything
+    that reads :attr:`rows` loads them, in order, on first use.
     """
 
-    __slots__ = ("_times", "rows")
+    __slots__ = ("_parts", "_times")
 
-    def __init__(self, rows: list[Row]) -> None:
-        self.rows = rows
+    def __init__(self, rows: list[Row], staged: Iterable[StagedRows] = ()) -> None:
+        self._parts: list[list[Row] | StagedRows] = [rows, *staged]
         self._times: dict[str, datetime] = {}
 
     @classmethod
@@ -120,16 +128,40 @@ class PriceBatch(Sequence[SpotPrice]):
 
     @classmethod
     def concat(cls, batches: Iterable[PriceBatch]) -> PriceBatch:
-        rows: list[Row] = []
-        for batch in batches:
-            rows.extend(batch.rows)
-        return cls(rows)
+        """One batch of all the rows, in order; staged parts stay staged."""
+        batch = cls([])
+        batch._parts = [part for b in batches for part in b._parts]
+        return batch
+
+    @property
+    def rows(self) -> list[Row]:
+        """Every row, in memory (staged parts are loaded on first use)."""
+        parts = self._parts
+        if len(parts) != 1 or not isinstance(parts[0], list):
+            rows: list[Row] = []
+            for part in parts:
+                rows.extend(part if isinstance(part, list) else part.load())
+            self._parts = [rows]
+        return self._parts[0]  # type: ignore[return-value]
+
+    @property
+    def parts(self) -> tuple[list[Row] | StagedRows, ...]:
+        """The rows as held: lists in memory and staged parts, in order."""
+        return tuple(self._parts)
+
+    @property
+    def staged(self) -> list[StagedRows]:
+        """The parts still in staging files."""
+        return [part for part in self._parts if not isinstance(part, list)]
 
     def keys(self) -> Iterator[PriceKey]:
-        return map(row_key, self.rows)
+        """Every row's key, in order (a staged part's keys are held in memory)."""
+        return chain.from_iterable(
+            map(row_key, part) if isinstance(part, list) else part.keys for part in self._parts
+        )
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return sum(map(len, self._parts))
 
     @overload
     def __getitem__(self, index: int) -> SpotPrice: ...
@@ -153,4 +185,9 @@ class PriceBatch(Sequence[SpotPrice]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"PriceBatch({len(self.rows)} rows)"
+        staged = sum(map(len, self.staged))
+        return (
+            f"PriceBatch({len(self)} rows, {staged} staged)"
+            if staged
+            else (f"PriceBatch({len(self)} rows)")
+        )

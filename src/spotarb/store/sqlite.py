@@ -22,6 +22,7 @@ from spotarb.rows import (
     from_row,
     to_row,
 )
+from spotarb.staging import STAGE_TABLE, StagedRows
 from spotarb.store.base import (
     CollectionRun,
     PriceFilter,
@@ -52,10 +53,10 @@ _PLACEHOLDERS: Final = ", ".join("?" for _ in PRICE_COLUMNS)
 _VALUE_COLUMNS: Final = PRICE_COLUMNS[5:]
 # Insert new keys; rewrite a stored row only when something in it differs, so re-sending an
 # identical batch costs lookups, not writes. ``changed_in`` marks rows whose price is new in
-# this batch, for the history copy below.
+# this batch, for the history copy below. ``{rows}`` is where the rows come from.
 _UPSERT_TEMPLATE: Final = (
-    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) VALUES ({_PLACEHOLDERS}, "
-    "{batch}) ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
+    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) {{rows}} "
+    "ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
     + ", changed_in = CASE WHEN spot_prices.price_per_hour = excluded.price_per_hour "
     "THEN spot_prices.changed_in ELSE excluded.changed_in END WHERE "
@@ -64,8 +65,24 @@ _UPSERT_TEMPLATE: Final = (
 
 
 def _upsert_sql(batch: int) -> str:
-    """The upsert with this batch's number written in (one value less to bind per row)."""
-    return _UPSERT_TEMPLATE.replace("{batch}", str(int(batch)))
+    """The upsert of bound rows, with this batch's number written in (one value less to bind)."""
+    return _UPSERT_TEMPLATE.replace("{rows}", f"VALUES ({_PLACEHOLDERS}, {int(batch)})")
+
+
+def _merge_sql(batch: int, schema: str) -> str:
+    """The same upsert of every row of an attached staging file, in one statement.
+
+    (``WHERE true`` tells SQLite's parser that ``ON CONFLICT`` belongs to the INSERT.)
+    """
+    return _UPSERT_TEMPLATE.replace(
+        "{rows}",
+        f"SELECT {SELECT_PRICE_COLUMNS}, {int(batch)} FROM {schema}.{STAGE_TABLE} WHERE true",
+    )
+
+
+#: Staging files attached at once (SQLite allows 10 attached databases by default); rows of
+#: further staged parts are loaded and bound like any other rows.
+MAX_ATTACHED_STAGES: Final = 8
 
 
 # A change point seen by this batch replaces a stored one at the same instant (a correction);
@@ -93,12 +110,22 @@ def _require_unique_keys(prices: Sequence[SpotPrice], source: str) -> None:
         seen.add(key)
 
 
-def _row_chunks(prices: Sequence[SpotPrice], iso: dict[datetime, str]) -> Iterator[list[Row]]:
-    """The batch's rows, :data:`CHUNK` at a time (a :class:`PriceBatch` already holds them)."""
+def _row_chunks(
+    prices: Sequence[SpotPrice], iso: dict[datetime, str], staged: Sequence[StagedRows] = ()
+) -> Iterator[list[Row]]:
+    """The rows to bind, :data:`CHUNK` at a time: a :class:`PriceBatch` already holds them,
+    except those in ``staged``, which the caller merges from their files."""
     if isinstance(prices, PriceBatch):
-        rows = prices.rows
-        for start in range(0, len(rows), CHUNK):
-            yield rows[start : start + CHUNK]
+        merged = {id(part) for part in staged}
+        for part in prices.parts:
+            if isinstance(part, list):
+                rows = part
+            elif id(part) in merged:
+                continue
+            else:
+                rows = part.load()
+            for start in range(0, len(rows), CHUNK):
+                yield rows[start : start + CHUNK]
         return
     chunk: list[Row] = []
     for price in prices:
@@ -177,24 +204,44 @@ class SqliteStore:
             self._memory_conn = None
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all or nothing, one writer at a time."""
+    def _transaction(self, stages: Sequence[StagedRows] = ()) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all or nothing, one writer at a time.
+
+        ``stages`` are attached (as ``stage0``, ``stage1``, …) for its length: SQLite
+        attaches and detaches only outside a transaction.
+        """
         with self._write_lock:
             conn = self._conn()
+            attached = 0
             try:
+                for stage in stages:
+                    conn.execute(f"ATTACH DATABASE ? AS stage{attached}", (str(stage.path),))
+                    attached += 1
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
+                self._detach(conn, attached)
                 raise StoreError(f"cannot write database {self.path}: {exc}") from None
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK")
+                    raise StoreError(f"cannot write database {self.path}: {exc}") from None
+            finally:
+                self._detach(conn, attached)
+
+    @staticmethod
+    def _detach(conn: sqlite3.Connection, attached: int) -> None:
+        for number in range(attached):
             try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write database {self.path}: {exc}") from None
+                conn.execute(f"DETACH DATABASE stage{number}")
+            except sqlite3.Error as exc:  # the write is done; only a scratch file stays open
+                logger.warning("cannot detach a staging file: %s", exc)
 
     def _after_chunk(self, written: int) -> None:
         """Called after each chunk inside the write transaction (a seam for fault tests)."""
@@ -212,17 +259,22 @@ class SqliteStore:
     ) -> WriteStats:
         started = started_at or _now()
         stats = WriteStats(rows_seen=len(prices))
+        # Rows a worker left in staging files are merged from there, in SQL.
+        stages = prices.staged[:MAX_ATTACHED_STAGES] if isinstance(prices, PriceBatch) else []
         try:
-            with gc_paused(), self._transaction() as conn:
+            with gc_paused(), self._transaction(stages) as conn:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
                 _require_unique_keys(prices, source)
                 iso: dict[datetime, str] = {}
                 upsert = _upsert_sql(batch)
-                for chunk in _row_chunks(prices, iso):
+                for chunk in _row_chunks(prices, iso, stages):
                     conn.executemany(upsert, chunk)
                     self._after_chunk(len(chunk))
+                for number, stage in enumerate(stages):
+                    conn.execute(_merge_sql(batch, f"stage{number}"))
+                    self._after_chunk(len(stage))
                 written = conn.total_changes - changes_before
                 stats.inserted = self._count_in(conn, "spot_prices") - rows_before
                 new_or_changed = conn.execute(_RECORD_CHANGES, (batch,)).rowcount
