@@ -2,10 +2,11 @@
 
 It reads one marshalled ``(names, now, path, offset, stage)`` from stdin, runs
 the fast path of :mod:`spotarb.dataio` over the file ``path`` from byte
-``offset`` (the start of a record) to its end, writes the rows to the staging
-file ``stage`` (:mod:`spotarb.staging`) and writes their keys, marshalled, to
-stdout. Exit status 3 means a row was declined: the parent
-then reads the whole file row by row and reports the bad rows by line number.
+``offset`` (the start of a record) to its end. Once every row is valid it
+writes their keys to stdout (an 8-byte length, then the marshalled list), then
+the rows to the staging file ``stage`` (:mod:`spotarb.staging`), and exits 0.
+Exit status 3 means a row was declined: the parent then reads the whole file
+row by row and reports the bad rows by line number.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from spotarb.dataio import CsvWorker, _BulkRejected, parse_csv_text
+from spotarb.dataio import CsvWorker, _BulkRejected, _parse_csv_part
 from spotarb.rows import row_key
 from spotarb.staging import write_stage
 
@@ -24,15 +25,16 @@ from spotarb.staging import write_stage
 def main() -> int:
     gc.disable()  # short-lived, builds many small acyclic objects (see spotarb._gc)
     names, now, path, offset, stage = marshal.loads(sys.stdin.buffer.read())
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        text = handle.read().decode()
     try:
-        rows = parse_csv_text(text, names, datetime.fromisoformat(now)).rows
+        rows = _parse_csv_part(Path(path), offset, names, datetime.fromisoformat(now))
     except _BulkRejected:
         return CsvWorker.DECLINED
+    keys = marshal.dumps(list(map(row_key, rows)), 4)
+    out = sys.stdout.buffer
+    out.write(len(keys).to_bytes(8, "little"))
+    out.write(keys)
+    out.flush()  # the parent goes on with its own rows while these are staged
     write_stage(Path(stage), rows)
-    sys.stdout.buffer.write(marshal.dumps(list(map(row_key, rows)), 4))
     return 0
 
 

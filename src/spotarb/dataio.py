@@ -22,12 +22,21 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 from spotarb._gc import gc_paused
 from spotarb.errors import DataFileError, ValidationError
-from spotarb.models import ARCHES, CAMEL_TO_SNAKE, FIELD_NAMES, OSES, PROVIDERS, SpotPrice
+from spotarb.models import (
+    ARCHES,
+    CAMEL_TO_SNAKE,
+    FIELD_NAMES,
+    OSES,
+    PROVIDERS,
+    PriceKey,
+    SpotPrice,
+)
 from spotarb.rows import PRICE_COLUMNS, PriceBatch, Row
 from spotarb.staging import StagedRows, reserve_stage_file
 
@@ -418,8 +427,9 @@ def _parse_csv_fast(
 ) -> PriceBatch:
     """The rest of the file through the fast path; a big body is split with a worker process.
 
-    The worker reads its part of the file itself (from a byte offset) and stages its
-    rows (:mod:`spotarb.staging`); they come after this process's rows.
+    The worker reads its part of the file itself (from a byte offset). Once its rows
+    are validated it sends their keys and goes on to stage them (:mod:`spotarb.staging`)
+    while this process writes its own rows; they come after this process's rows.
     """
     if _body_size(handle) < SPLIT_MIN_CHARS:
         return _parse_csv_bulk(reader, names, now)
@@ -431,22 +441,47 @@ def _parse_csv_fast(
     worker = CsvWorker.start(path, cut, names, now)
     if worker is None:
         return _parse_csv_bulk(reader, names, now)
-    with worker:
+    try:
         mine = parse_csv_text(data[body:cut].decode(), names, now)
-        theirs = worker.result()  # raises _BulkRejected if the worker declined a row
-    if theirs is None:  # the worker failed to run: parse its part here
+        keys = worker.validated()  # raises _BulkRejected if the worker declined a row
+    except BaseException:
+        worker.close()
+        raise
+    if keys is None:  # the worker failed to run: parse its part here
+        worker.close()
         mine.rows.extend(parse_csv_text(data[cut:].decode(), names, now).rows)
         return mine
+    del data
+    theirs = StagedRows(
+        worker.stage,
+        keys,
+        finish=worker.finished,
+        reparse=partial(_parse_csv_part, path, cut, names, now),
+        close=worker.close,
+    )
     return PriceBatch(mine.rows, [theirs])
+
+
+def _parse_csv_part(path: Path, offset: int, names: list[str], now: datetime) -> list[Row]:
+    """The rows of ``path`` from byte ``offset`` on, through the fast path.
+
+    What a worker does before it stages them; run here when a worker validated its
+    rows but failed to stage them.
+    """
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode()
+    with gc_paused():
+        return parse_csv_text(text, names, now).rows
 
 
 class CsvWorker:
     """The second process of a split parse (``python -m spotarb.csv_worker``).
 
-    It reads its part of the file from a byte offset, writes the rows to a staging
-    file (:func:`spotarb.staging.write_stage`) and answers with their keys,
-    marshalled. A worker that cannot start or fails is not an error: its part is
-    parsed here instead.
+    It reads its part of the file from a byte offset and validates the rows, then
+    sends their keys (an 8-byte length, then the marshalled list) and writes the
+    rows to a staging file (:func:`spotarb.staging.write_stage`). A worker that
+    cannot start or fails is not an error: its part is parsed here instead.
     """
 
     #: The worker's exit status when a row is not for the fast path.
@@ -456,15 +491,15 @@ class CsvWorker:
 
     def __init__(self, proc: subprocess.Popen[bytes], errors: IO[bytes], stage: Path) -> None:
         self.proc = proc
+        self.stage = stage
         self._errors = errors
-        self._stage: Path | None = stage  # this object deletes it unless result() hands it on
 
     @classmethod
     def start(cls, path: Path, offset: int, names: list[str], now: datetime) -> CsvWorker | None:
         """Start parsing ``path`` from byte ``offset`` (the start of a record) to its end."""
         stage = reserve_stage_file()
         request = marshal.dumps((names, now.isoformat(), str(path), offset, str(stage)), 4)
-        # A file, not a pipe, so a chatty failure cannot block; closed in __exit__.
+        # A file, not a pipe, so a chatty failure cannot block; closed by close().
         errors = tempfile.TemporaryFile()  # noqa: SIM115
         try:
             proc = subprocess.Popen(
@@ -482,43 +517,53 @@ class CsvWorker:
         try:  # a few hundred bytes: the pipe takes them without blocking
             proc.stdin.write(request)
             proc.stdin.close()
-        except OSError:  # the worker exited at once; result() reports how
+        except OSError:  # the worker exited at once; validated() reports how
             pass
         return cls(proc, errors, stage)
 
-    def result(self) -> StagedRows | None:
-        """The worker's staged rows, or None if it failed; _BulkRejected if it declined a row."""
-        assert self.proc.stdout is not None and self._stage is not None
-        out = self.proc.stdout.read()
-        code = self.proc.wait()
-        if code == self.DECLINED:
+    def validated(self) -> list[PriceKey] | None:
+        """The keys of the worker's rows once all are valid; None if the worker failed.
+
+        Raises _BulkRejected if it declined a row.
+        """
+        stdout = self.proc.stdout
+        assert stdout is not None
+        size = stdout.read(8)
+        payload = stdout.read(int.from_bytes(size, "little")) if len(size) == 8 else b""
+        if len(size) == 8 and len(payload) == int.from_bytes(size, "little"):
+            keys: list[PriceKey] = marshal.loads(payload)
+            return keys
+        if self.proc.wait() == self.DECLINED:
             raise _BulkRejected
-        if code != 0:
-            self._errors.seek(0)
-            reason = self._errors.read().decode(errors="replace").strip()
-            logger.warning(
-                "the CSV worker process failed (exit %s); parsing its part here: %s",
-                code,
-                reason[-500:],
-            )
-            return None
-        staged = StagedRows(self._stage, marshal.loads(out))
-        self._stage = None
-        return staged
+        self._failed()
+        return None
 
-    def __enter__(self) -> CsvWorker:
-        return self
+    def finished(self) -> bool:
+        """Wait for the worker to exit; True if it staged every row."""
+        if self.proc.wait() == 0:
+            return True
+        self._failed()
+        return False
 
-    def __exit__(self, *exc: object) -> None:
-        if self.proc.poll() is None:  # our own part was declined: the worker's is moot
+    def _failed(self) -> None:
+        self._errors.seek(0)
+        reason = self._errors.read().decode(errors="replace").strip()
+        logger.warning(
+            "the CSV worker process failed (exit %s); parsing its part here: %s",
+            self.proc.returncode,
+            reason[-500:],
+        )
+
+    def close(self) -> None:
+        """Stop the worker if it still runs, and delete its staging file."""
+        if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout, self._errors):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()
-        if self._stage is not None:
-            self._stage.unlink(missing_ok=True)
+        self.stage.unlink(missing_ok=True)
 
 
 def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:

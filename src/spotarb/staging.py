@@ -19,10 +19,12 @@ import os
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Final
 
+from spotarb.errors import DataFileError
 from spotarb.models import PriceKey
 from spotarb.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row
 
@@ -59,25 +61,52 @@ def _remove(path: Path) -> None:
 
 
 class StagedRows:
-    """Validated rows in a staging file owned by this process.
+    """Validated rows that a worker process is writing, or has written, to a staging file.
 
-    ``keys`` are the rows' keys in order (sent back by the worker, so duplicate
-    keys can be found without reading the file). The file is deleted when this
-    object is dropped, or at exit.
+    ``keys`` are the rows' keys in order: the worker sends them as soon as its rows
+    are validated, before it writes them, so duplicate keys can be found (and this
+    process can get on with its own rows) without waiting for the file.
+
+    ``finish`` waits for the file to be complete and says whether it is (a worker
+    can still fail writing it); if not, ``reparse`` makes the same rows here.
+    ``close`` stops the worker if need be and deletes the file; it runs when this
+    object is dropped, or at exit. Without them the file is taken as complete.
     """
 
-    __slots__ = ("__weakref__", "_remove", "keys", "path")
+    __slots__ = ("__weakref__", "_close", "_finish", "_finished", "_reparse", "keys", "path")
 
-    def __init__(self, path: Path, keys: list[PriceKey]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        keys: list[PriceKey],
+        *,
+        finish: Callable[[], bool] | None = None,
+        reparse: Callable[[], list[Row]] | None = None,
+        close: Callable[[], None] | None = None,
+    ) -> None:
         self.path = path
         self.keys = keys
-        self._remove = weakref.finalize(self, _remove, path)
+        self._finish = finish
+        self._reparse = reparse
+        self._finished: bool | None = None if finish else True
+        self._close = weakref.finalize(self, close or partial(_remove, path))
 
     def __len__(self) -> int:
         return len(self.keys)
 
+    def finished(self) -> bool:
+        """Wait until every row is in the file; False if they never will be."""
+        if self._finished is None:
+            assert self._finish is not None
+            self._finished = self._finish()
+        return self._finished
+
     def load(self) -> list[Row]:
-        """The rows, read back into memory in the order they were staged."""
+        """The rows, in the order they were staged (made here if the file was not finished)."""
+        if not self.finished():
+            if self._reparse is None:
+                raise DataFileError(f"the staging file {self.path} was not completed")
+            return self._reparse()
         conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
         try:
             rows: list[Row] = conn.execute(
@@ -88,8 +117,8 @@ class StagedRows:
         return rows
 
     def discard(self) -> None:
-        """Delete the file now (it is also deleted when this object is dropped)."""
-        self._remove()
+        """Stop the worker if it still runs and delete the file (also done when dropped)."""
+        self._close()
 
     def __repr__(self) -> str:
         return f"StagedRows({len(self)} rows in {self.path})"

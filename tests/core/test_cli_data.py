@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,25 @@ def test_spotarb_db_env_var_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     code, _, _ = run("import", str(write(tmp_path, "good.csv", GOOD)))
     assert code == 0
     assert len(open_store(str(tmp_path / "env.db")).current_prices()) == 3
+
+
+def test_a_big_import_split_over_a_worker_leaves_no_scratch_files(
+    tmp_path: Path, db: str, split_always: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    lines = [
+        f"aws,us-east-1,us-east-1a,m{i}.large,2,8,0,,{0.01 + i / 1e4:.4f},2026-11-01T12:00:00Z"
+        for i in range(3000)
+    ]
+    path = write(tmp_path, "big.csv", HEADER + "\n".join(lines) + "\n")
+    code, out, _ = run("import", str(path), "--db", db, "--json")
+    assert code == 0, out
+    assert json.loads(out)["inserted"] == 3000
+    code, out, _ = run("import", str(path), "--db", db, "--json")
+    assert (json.loads(out)["unchanged"], json.loads(out)["historyAdded"]) == (3000, 0)
+    assert len(split_always) == 2  # both imports used a worker process
+    assert list(scratch.iterdir()) == []  # its staging files are gone
+    prices = open_store(db).current_prices()
+    assert sorted(p.instance_type for p in prices) == sorted(f"m{i}.large" for i in range(3000))

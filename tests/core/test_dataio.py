@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -187,23 +188,6 @@ def big_csv(rows: int, *, bad_line: int | None = None, quoted: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def split_always(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Split every file, and count the worker processes started."""
-    monkeypatch.setattr(dataio, "SPLIT_MIN_CHARS", 0)
-    started: list[int] = []
-    original = CsvWorker.start.__func__  # type: ignore[attr-defined]
-
-    def counting(cls: type[CsvWorker], *args: object) -> CsvWorker | None:
-        worker = original(cls, *args)
-        if worker is not None:
-            started.append(worker.proc.pid)
-        return worker
-
-    monkeypatch.setattr(CsvWorker, "start", classmethod(counting))
-    return started
-
-
 def test_a_split_parse_equals_a_single_process_parse(
     tmp_path: Path, split_always: list[int]
 ) -> None:
@@ -211,12 +195,29 @@ def test_a_split_parse_equals_a_single_process_parse(
     parsed = parse_text(tmp_path, text)
     assert len(split_always) == 1
     assert parsed.rows_read == len(parsed.prices) == 3000
+    # The worker's rows wait in its staging file; their keys are already here.
+    (staged,) = parsed.prices.staged
+    assert 0 < len(staged) < 3000
+    reference = by_rows(text).prices
+    assert list(parsed.prices.keys()) == list(reference.keys())
     assert parsed.prices == bulk(text)  # the fast path in one process
-    assert parsed.prices == by_rows(text).prices  # the row-by-row reference
+    assert parsed.prices == reference  # the row-by-row reference
     # The rows stay in file order across the split.
     assert [p.instance_type for p in parsed.prices][::999] == [
         f"type-{i}" for i in (0, 999, 1998, 2997)
     ]
+
+
+def test_a_split_finds_record_boundaries_in_bytes(tmp_path: Path, split_always: list[int]) -> None:
+    """CRLF line ends, a byte order mark, characters of several bytes, no final line end."""
+    lines = big_csv(3000).replace("type-", "typ\u00e9\u4e2d-").splitlines()
+    text = "\ufeff" + "\r\n".join(lines)
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    parsed = parse_file(path, now=NOW)
+    assert len(split_always) == 1 and parsed.prices.staged
+    assert parsed.prices == by_rows(text.removeprefix("\ufeff")).prices
+    assert parsed.prices[-1].instance_type == "typ\u00e9\u4e2d-2999"
 
 
 @pytest.mark.parametrize("where", ["first part", "worker's part"])
@@ -258,6 +259,42 @@ def test_a_worker_that_cannot_start_is_not_an_error(
     parsed = parse_text(tmp_path, text)
     assert split_always == []
     assert parsed.prices == by_rows(text).prices
+
+
+def test_a_worker_that_fails_after_validating_is_replaced_by_this_process(
+    tmp_path: Path,
+    split_always: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The worker validates its rows and sends their keys, then cannot write its staging file.
+    monkeypatch.setattr(dataio, "reserve_stage_file", lambda: tmp_path / "gone" / "stage.db")
+    text = big_csv(3000)
+    parsed = parse_text(tmp_path, text)
+    assert len(split_always) == 1 and parsed.prices.staged
+    assert parsed.prices == by_rows(text).prices  # its part was parsed again, here
+    assert "the CSV worker process failed (exit 1)" in caplog.text
+
+
+def test_a_staging_file_is_deleted_with_its_batch(tmp_path: Path, split_always: list[int]) -> None:
+    parsed = parse_text(tmp_path, big_csv(3000))
+    (staged,) = parsed.prices.staged
+    assert staged.finished() and staged.path.stat().st_size > 0
+    path = staged.path
+    del parsed, staged
+    assert not path.exists()
+
+
+def test_discarding_a_staged_part_stops_its_worker_and_deletes_its_file(
+    tmp_path: Path, split_always: list[int]
+) -> None:
+    parsed = parse_text(tmp_path, big_csv(3000))
+    (staged,) = parsed.prices.staged
+    path = staged.path
+    staged.discard()  # whether or not the worker was done, it is gone with its file
+    assert not path.exists()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(split_always[0], os.WNOHANG)  # already reaped
 
 
 def test_small_files_are_not_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

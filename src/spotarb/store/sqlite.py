@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
@@ -80,6 +81,7 @@ def _merge_sql(batch: int, schema: str) -> str:
     )
 
 
+_STAGE_SCHEMA: Final = "spotarb_stage"
 #: Staging files attached at once (SQLite allows 10 attached databases by default); rows of
 #: further staged parts are loaded and bound like any other rows.
 MAX_ATTACHED_STAGES: Final = 8
@@ -110,22 +112,10 @@ def _require_unique_keys(prices: Sequence[SpotPrice], source: str) -> None:
         seen.add(key)
 
 
-def _row_chunks(
-    prices: Sequence[SpotPrice], iso: dict[datetime, str], staged: Sequence[StagedRows] = ()
-) -> Iterator[list[Row]]:
-    """The rows to bind, :data:`CHUNK` at a time: a :class:`PriceBatch` already holds them,
-    except those in ``staged``, which the caller merges from their files."""
+def _row_chunks(prices: Sequence[SpotPrice], iso: dict[datetime, str]) -> Iterator[list[Row]]:
+    """The prices as rows, :data:`CHUNK` at a time (a :class:`PriceBatch` already holds them)."""
     if isinstance(prices, PriceBatch):
-        merged = {id(part) for part in staged}
-        for part in prices.parts:
-            if isinstance(part, list):
-                rows = part
-            elif id(part) in merged:
-                continue
-            else:
-                rows = part.load()
-            for start in range(0, len(rows), CHUNK):
-                yield rows[start : start + CHUNK]
+        yield from _list_chunks(prices.rows)
         return
     chunk: list[Row] = []
     for price in prices:
@@ -135,6 +125,11 @@ def _row_chunks(
             chunk = []
     if chunk:
         yield chunk
+
+
+def _list_chunks(rows: list[Row]) -> Iterator[list[Row]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
 
 
 def _now() -> datetime:
@@ -204,22 +199,17 @@ class SqliteStore:
             self._memory_conn = None
 
     @contextmanager
-    def _transaction(self, stages: Sequence[StagedRows] = ()) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: all or nothing, one writer at a time.
 
-        ``stages`` are attached (as ``stage0``, ``stage1``, …) for its length: SQLite
-        attaches and detaches only outside a transaction.
+        Staging files attached during it are detached after it ends (SQLite detaches
+        only outside a transaction).
         """
         with self._write_lock:
             conn = self._conn()
-            attached = 0
             try:
-                for stage in stages:
-                    conn.execute(f"ATTACH DATABASE ? AS stage{attached}", (str(stage.path),))
-                    attached += 1
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                self._detach(conn, attached)
                 raise StoreError(f"cannot write database {self.path}: {exc}") from None
             try:
                 try:
@@ -233,15 +223,34 @@ class SqliteStore:
                     conn.execute("ROLLBACK")
                     raise StoreError(f"cannot write database {self.path}: {exc}") from None
             finally:
-                self._detach(conn, attached)
+                self._detach_stages(conn)
 
     @staticmethod
-    def _detach(conn: sqlite3.Connection, attached: int) -> None:
-        for number in range(attached):
-            try:
-                conn.execute(f"DETACH DATABASE stage{number}")
-            except sqlite3.Error as exc:  # the write is done; only a scratch file stays open
-                logger.warning("cannot detach a staging file: %s", exc)
+    def _detach_stages(conn: sqlite3.Connection) -> None:
+        for _, schema, _ in conn.execute("PRAGMA database_list").fetchall():
+            if schema.startswith(_STAGE_SCHEMA):
+                try:
+                    conn.execute(f"DETACH DATABASE {schema}")
+                except sqlite3.Error as exc:  # the write is over; only a scratch file stays open
+                    logger.warning("cannot detach the staging file %s: %s", schema, exc)
+
+    def _merge_staged(
+        self, conn: sqlite3.Connection, batch: int, stage: StagedRows, attached: int
+    ) -> bool:
+        """Upsert a staged part from its file in one statement; False if that cannot be done.
+
+        (It cannot if the worker did not complete the file, or SQLite refuses to attach it.)
+        """
+        if attached >= MAX_ATTACHED_STAGES or not stage.finished():
+            return False
+        schema = f"{_STAGE_SCHEMA}{attached}"
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(stage.path),))
+        except sqlite3.Error as exc:
+            logger.warning("cannot attach the staging file %s (%s); binding its rows", stage, exc)
+            return False
+        conn.execute(_merge_sql(batch, schema))
+        return True
 
     def _after_chunk(self, written: int) -> None:
         """Called after each chunk inside the write transaction (a seam for fault tests)."""
@@ -259,22 +268,37 @@ class SqliteStore:
     ) -> WriteStats:
         started = started_at or _now()
         stats = WriteStats(rows_seen=len(prices))
-        # Rows a worker left in staging files are merged from there, in SQL.
-        stages = prices.staged[:MAX_ATTACHED_STAGES] if isinstance(prices, PriceBatch) else []
+        iso: dict[datetime, str] = {}
+        # A batch's rows in memory are bound here; rows a worker staged in a file are
+        # merged from there, in SQL, once the worker is done (it writes while we bind).
+        held: Iterator[list[Row]]
+        staged: list[StagedRows] = []
+        if isinstance(prices, PriceBatch):
+            held = chain.from_iterable(
+                _list_chunks(part) for part in prices.parts if isinstance(part, list)
+            )
+            staged = prices.staged
+        else:
+            held = _row_chunks(prices, iso)
         try:
-            with gc_paused(), self._transaction(stages) as conn:
+            with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
                 _require_unique_keys(prices, source)
-                iso: dict[datetime, str] = {}
                 upsert = _upsert_sql(batch)
-                for chunk in _row_chunks(prices, iso, stages):
+                for chunk in held:
                     conn.executemany(upsert, chunk)
                     self._after_chunk(len(chunk))
-                for number, stage in enumerate(stages):
-                    conn.execute(_merge_sql(batch, f"stage{number}"))
-                    self._after_chunk(len(stage))
+                attached = 0
+                for stage in staged:
+                    if self._merge_staged(conn, batch, stage, attached):
+                        attached += 1
+                        self._after_chunk(len(stage))
+                        continue
+                    for chunk in _list_chunks(stage.load()):
+                        conn.executemany(upsert, chunk)
+                        self._after_chunk(len(chunk))
                 written = conn.total_changes - changes_before
                 stats.inserted = self._count_in(conn, "spot_prices") - rows_before
                 new_or_changed = conn.execute(_RECORD_CHANGES, (batch,)).rowcount
