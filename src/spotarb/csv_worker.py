@@ -2,9 +2,10 @@
 
 It reads one marshalled ``(names, now, path, offset, stage)`` from stdin, runs
 the fast path of :mod:`spotarb.dataio` over the file ``path`` from byte
-``offset`` (the start of a record) to its end. Once every row is valid it
-writes their keys to stdout (an 8-byte length, then the marshalled list), then
-the rows to the staging file ``stage`` (:mod:`spotarb.staging`), and exits 0.
+``offset`` (the start of a record) to its end. Its stdout carries two messages,
+each an 8-byte length and that many bytes: once every row is valid, their count
+(so the parent can go on); after it has written the rows to the staging file
+``stage`` (:mod:`spotarb.staging`), their keys, marshalled. Then it exits 0.
 Exit status 3 means a row was declined: the parent then reads the whole file
 row by row and reports the bad rows by line number.
 """
@@ -16,10 +17,17 @@ import marshal
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from spotarb.dataio import CsvWorker, _BulkRejected, _parse_csv_part
 from spotarb.rows import row_key
 from spotarb.staging import write_stage
+
+
+def send(out: BinaryIO, message: bytes) -> None:
+    out.write(len(message).to_bytes(8, "little"))
+    out.write(message)
+    out.flush()
 
 
 def main() -> int:
@@ -29,12 +37,10 @@ def main() -> int:
         rows = _parse_csv_part(Path(path), offset, names, datetime.fromisoformat(now))
     except _BulkRejected:
         return CsvWorker.DECLINED
-    keys = marshal.dumps(list(map(row_key, rows)), 4)
     out = sys.stdout.buffer
-    out.write(len(keys).to_bytes(8, "little"))
-    out.write(keys)
-    out.flush()  # the parent goes on with its own rows while these are staged
+    send(out, len(rows).to_bytes(8, "little"))  # valid: the parent goes on with its own rows
     write_stage(Path(stage), rows)
+    send(out, marshal.dumps(list(map(row_key, rows)), 4))
     return 0
 
 

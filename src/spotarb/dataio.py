@@ -22,7 +22,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
@@ -396,7 +395,7 @@ def parse_csv_text(text: str, names: list[str], now: datetime) -> PriceBatch:
 SPLIT_MIN_CHARS = 8 << 20
 #: The worker's share of a split body. The worker parses and stages its rows; this process
 #: parses and (later) upserts its own rows, then merges the staged ones, which is cheaper.
-_WORKER_SHARE: Final = 0.4
+_WORKER_SHARE: Final = 0.45
 
 
 def _body_size(handle: IO[str]) -> int:
@@ -427,9 +426,10 @@ def _parse_csv_fast(
 ) -> PriceBatch:
     """The rest of the file through the fast path; a big body is split with a worker process.
 
-    The worker reads its part of the file itself (from a byte offset). Once its rows
-    are validated it sends their keys and goes on to stage them (:mod:`spotarb.staging`)
-    while this process writes its own rows; they come after this process's rows.
+    The worker reads its part of the file itself (from a byte offset). Once it says
+    its rows are valid this returns, and the worker goes on to stage them
+    (:mod:`spotarb.staging`) while this process writes its own; they come after
+    this process's rows.
     """
     if _body_size(handle) < SPLIT_MIN_CHARS:
         return _parse_csv_bulk(reader, names, now)
@@ -443,23 +443,15 @@ def _parse_csv_fast(
         return _parse_csv_bulk(reader, names, now)
     try:
         mine = parse_csv_text(data[body:cut].decode(), names, now)
-        keys = worker.validated()  # raises _BulkRejected if the worker declined a row
+        count = worker.validated()  # raises _BulkRejected if the worker declined a row
     except BaseException:
         worker.close()
         raise
-    if keys is None:  # the worker failed to run: parse its part here
+    if count is None:  # the worker failed to run: parse its part here
         worker.close()
         mine.rows.extend(parse_csv_text(data[cut:].decode(), names, now).rows)
         return mine
-    del data
-    theirs = StagedRows(
-        worker.stage,
-        keys,
-        finish=worker.finished,
-        reparse=partial(_parse_csv_part, path, cut, names, now),
-        close=worker.close,
-    )
-    return PriceBatch(mine.rows, [theirs])
+    return PriceBatch(mine.rows, [StagedRows(worker.stage, count, writer=worker)])
 
 
 def _parse_csv_part(path: Path, offset: int, names: list[str], now: datetime) -> list[Row]:
@@ -479,9 +471,11 @@ class CsvWorker:
     """The second process of a split parse (``python -m spotarb.csv_worker``).
 
     It reads its part of the file from a byte offset and validates the rows, then
-    sends their keys (an 8-byte length, then the marshalled list) and writes the
-    rows to a staging file (:func:`spotarb.staging.write_stage`). A worker that
-    cannot start or fails is not an error: its part is parsed here instead.
+    says how many there are (8 bytes), writes them to a staging file
+    (:func:`spotarb.staging.write_stage`) and sends their keys (an 8-byte length,
+    then the marshalled list). A worker that cannot start or fails is not an error:
+    its part is parsed here instead. It is the :class:`~spotarb.staging.StageWriter`
+    of the staged rows it hands on.
     """
 
     #: The worker's exit status when a row is not for the fast path.
@@ -489,10 +483,17 @@ class CsvWorker:
     #: What runs as the worker (``python -m MODULE``).
     MODULE = "spotarb.csv_worker"
 
-    def __init__(self, proc: subprocess.Popen[bytes], errors: IO[bytes], stage: Path) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        errors: IO[bytes],
+        stage: Path,
+        part: tuple[Path, int, list[str], datetime],
+    ) -> None:
         self.proc = proc
         self.stage = stage
         self._errors = errors
+        self._part = part
 
     @classmethod
     def start(cls, path: Path, offset: int, names: list[str], now: datetime) -> CsvWorker | None:
@@ -519,31 +520,42 @@ class CsvWorker:
             proc.stdin.close()
         except OSError:  # the worker exited at once; validated() reports how
             pass
-        return cls(proc, errors, stage)
+        return cls(proc, errors, stage, (path, offset, names, now))
 
-    def validated(self) -> list[PriceKey] | None:
-        """The keys of the worker's rows once all are valid; None if the worker failed.
+    def _message(self) -> bytes | None:
+        """The next message from the worker (8-byte length, then that many bytes)."""
+        assert self.proc.stdout is not None
+        size = self.proc.stdout.read(8)
+        if len(size) != 8:
+            return None
+        payload = self.proc.stdout.read(int.from_bytes(size, "little"))
+        return payload if len(payload) == int.from_bytes(size, "little") else None
+
+    def validated(self) -> int | None:
+        """How many rows the worker has, once all are valid; None if it failed.
 
         Raises _BulkRejected if it declined a row.
         """
-        stdout = self.proc.stdout
-        assert stdout is not None
-        size = stdout.read(8)
-        payload = stdout.read(int.from_bytes(size, "little")) if len(size) == 8 else b""
-        if len(size) == 8 and len(payload) == int.from_bytes(size, "little"):
-            keys: list[PriceKey] = marshal.loads(payload)
-            return keys
+        count = self._message()
+        if count is not None and len(count) == 8:
+            return int.from_bytes(count, "little")
         if self.proc.wait() == self.DECLINED:
             raise _BulkRejected
         self._failed()
         return None
 
-    def finished(self) -> bool:
-        """Wait for the worker to exit; True if it staged every row."""
-        if self.proc.wait() == 0:
-            return True
+    def finish(self) -> list[PriceKey] | None:
+        """Wait for the worker to stage its rows; their keys, or None if it failed."""
+        keys = self._message()
+        if self.proc.wait() == 0 and keys is not None:
+            loaded: list[PriceKey] = marshal.loads(keys)
+            return loaded
         self._failed()
-        return False
+        return None
+
+    def reparse(self) -> list[Row]:
+        """The worker's rows, parsed here."""
+        return _parse_csv_part(*self._part)
 
     def _failed(self) -> None:
         self._errors.seek(0)

@@ -19,14 +19,13 @@ import os
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
-from spotarb.errors import DataFileError
 from spotarb.models import PriceKey
-from spotarb.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row
+from spotarb.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, row_key
 
 #: The table a staging file holds its rows in, in :data:`PRICE_COLUMNS` order.
 STAGE_TABLE: Final = "staged_rows"
@@ -60,53 +59,83 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+class StageWriter(Protocol):
+    """What is writing a staging file (the CSV worker process)."""
+
+    def finish(self) -> list[PriceKey] | None:
+        """Wait until every row is in the file; their keys, or None if the writer failed."""
+        ...
+
+    def reparse(self) -> list[Row]:
+        """The same rows, made in this process (when the writer failed)."""
+        ...
+
+    def close(self) -> None:
+        """Stop writing if it still does, and delete the file."""
+        ...
+
+
 class StagedRows:
     """Validated rows that a worker process is writing, or has written, to a staging file.
 
-    ``keys`` are the rows' keys in order: the worker sends them as soon as its rows
-    are validated, before it writes them, so duplicate keys can be found (and this
-    process can get on with its own rows) without waiting for the file.
-
-    ``finish`` waits for the file to be complete and says whether it is (a worker
-    can still fail writing it); if not, ``reparse`` makes the same rows here.
-    ``close`` stops the worker if need be and deletes the file; it runs when this
-    object is dropped, or at exit. Without them the file is taken as complete.
+    Its length is known as soon as the worker has validated the rows; the rows and
+    their keys once it has finished (:meth:`finished` waits for that). A worker can
+    still fail while writing: then its rows are made again in this process (they are
+    known to be valid) and held in memory. The file is deleted, and a worker still
+    running stopped, when this object is dropped, or at exit.
     """
 
-    __slots__ = ("__weakref__", "_close", "_finish", "_finished", "_reparse", "keys", "path")
+    __slots__ = ("__weakref__", "_close", "_count", "_keys", "_rows", "_writer", "path")
 
     def __init__(
         self,
         path: Path,
-        keys: list[PriceKey],
+        count: int,
         *,
-        finish: Callable[[], bool] | None = None,
-        reparse: Callable[[], list[Row]] | None = None,
-        close: Callable[[], None] | None = None,
+        writer: StageWriter | None = None,
+        keys: list[PriceKey] | None = None,
     ) -> None:
+        """``path`` holds ``count`` rows, or will once ``writer`` finishes.
+
+        Without a writer the file is complete and ``keys`` are its rows' keys.
+        """
+        if writer is None and (keys is None or len(keys) != count):
+            raise ValueError("a complete staging file needs the keys of its rows")
         self.path = path
-        self.keys = keys
-        self._finish = finish
-        self._reparse = reparse
-        self._finished: bool | None = None if finish else True
-        self._close = weakref.finalize(self, close or partial(_remove, path))
+        self._count = count
+        self._writer = writer
+        self._keys = keys
+        self._rows: list[Row] | None = None  # made here: the writer failed
+        self._close = weakref.finalize(self, writer.close if writer else partial(_remove, path))
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return self._count
+
+    def _settle(self) -> list[PriceKey]:
+        if self._keys is None:
+            assert self._writer is not None
+            keys = self._writer.finish()
+            if keys is None:
+                self._rows = self._writer.reparse()
+                keys = list(map(row_key, self._rows))
+            self._keys = keys
+        return self._keys
+
+    @property
+    def keys(self) -> list[PriceKey]:
+        """The rows' keys, in order (waits for the writer)."""
+        return self._settle()
 
     def finished(self) -> bool:
-        """Wait until every row is in the file; False if they never will be."""
-        if self._finished is None:
-            assert self._finish is not None
-            self._finished = self._finish()
-        return self._finished
+        """Wait for the writer; whether every row is in the file (else they are in memory)."""
+        self._settle()
+        return self._rows is None
 
     def load(self) -> list[Row]:
-        """The rows, in the order they were staged (made here if the file was not finished)."""
+        """The rows, in the order they were staged."""
         if not self.finished():
-            if self._reparse is None:
-                raise DataFileError(f"the staging file {self.path} was not completed")
-            return self._reparse()
+            assert self._rows is not None
+            return self._rows
         conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
         try:
             rows: list[Row] = conn.execute(
@@ -117,7 +146,7 @@ class StagedRows:
         return rows
 
     def discard(self) -> None:
-        """Stop the worker if it still runs and delete the file (also done when dropped)."""
+        """Stop the writer if it still runs and delete the file (also done when dropped)."""
         self._close()
 
     def __repr__(self) -> str:

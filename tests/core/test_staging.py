@@ -15,8 +15,8 @@ import pytest
 
 from spotarb.aggregator import Aggregator
 from spotarb.errors import DuplicateKeyError
-from spotarb.models import SpotPrice
-from spotarb.rows import PriceBatch, row_key
+from spotarb.models import PriceKey, SpotPrice
+from spotarb.rows import PriceBatch, Row, row_key
 from spotarb.staging import StagedRows, write_stage
 from spotarb.store.base import WriteStats
 from spotarb.store.sqlite import MAX_ATTACHED_STAGES, SqliteStore
@@ -51,7 +51,7 @@ def staged(stage_dir: Path, rows: list[SpotPrice]) -> StagedRows:
     batch_rows = PriceBatch.from_prices(rows).rows
     path = stage_dir / f"stage-{next(_names)}.db"
     write_stage(path, batch_rows)
-    return StagedRows(path, [row_key(r) for r in batch_rows])
+    return StagedRows(path, len(batch_rows), keys=[row_key(r) for r in batch_rows])
 
 
 def split_batch(stage_dir: Path, rows: list[SpotPrice], *cuts: int) -> PriceBatch:
@@ -174,23 +174,43 @@ def test_a_stage_sqlite_will_not_attach_is_bound_instead(
     assert state(split) == state(held)
 
 
+class FailingWriter:
+    """A worker that validated its rows, then failed while writing its staging file."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.calls: list[str] = []
+
+    def finish(self) -> list[PriceKey] | None:
+        self.calls.append("finish")
+        return None
+
+    def reparse(self) -> list[Row]:
+        self.calls.append("reparse")
+        return self.rows
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
 def test_an_unfinished_stage_is_made_again(
     stores: tuple[SqliteStore, SqliteStore], stage_dir: Path
 ) -> None:
     held, split = stores
     rows = prices(30)
     tail = PriceBatch.from_prices(rows[10:]).rows
-    closed: list[bool] = []
-    part = StagedRows(
-        stage_dir / "never-written.db",
-        [row_key(r) for r in tail],
-        finish=lambda: False,  # the worker failed while writing its file
-        reparse=lambda: tail,
-        close=lambda: closed.append(True),
-    )
+    writer = FailingWriter(tail)
+    part = StagedRows(stage_dir / "never-written.db", len(tail), writer=writer)
     batch = PriceBatch(PriceBatch.from_prices(rows[:10]).rows, [part])
+    assert len(batch) == 30  # known before the writer is done
     split.write_batch(batch, source="t")
     held.write_batch(rows, source="t")
     assert state(split) == state(held)
+    assert not part.finished() and part.load() == tail
     del batch, part
-    assert closed == [True]
+    assert writer.calls == ["finish", "reparse", "close"]  # once each
+
+
+def test_a_complete_staging_file_needs_its_keys(stage_dir: Path) -> None:
+    with pytest.raises(ValueError, match="needs the keys"):
+        StagedRows(stage_dir / "x.db", 3, keys=[("aws", "r", "", "t", "linux")])

@@ -285,11 +285,13 @@ class SqliteStore:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
-                _require_unique_keys(prices, source)
                 upsert = _upsert_sql(batch)
                 for chunk in held:
                     conn.executemany(upsert, chunk)
                     self._after_chunk(len(chunk))
+                # Checked here, not first, so a worker's keys come when it is done; two rows
+                # for a key roll the rows bound so far back, so nothing is written.
+                _require_unique_keys(prices, source)
                 attached = 0
                 for stage in staged:
                     if self._merge_staged(conn, batch, stage, attached):
