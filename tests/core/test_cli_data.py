@@ -44,9 +44,9 @@ def test_import_good_csv_then_unchanged_then_changed(tmp_path: Path, db: str) ->
     good = write(tmp_path, "good.csv", GOOD)
     code, out, _ = run("import", str(good), "--db", db)
     assert code == 0, out
-    assert "3 rows read, 3 inserted, 0 changed, 0 unchanged" in out
+    assert "3 rows read, 3 inserted, 0 changed, 0 unchanged, 3 history rows added" in out
     code, out, _ = run("import", str(good), "--db", db)
-    assert "0 inserted, 0 changed, 3 unchanged" in out
+    assert "0 inserted, 0 changed, 3 unchanged, 0 history rows added" in out
     changed = write(
         tmp_path,
         "changed.csv",
@@ -180,7 +180,7 @@ def test_history_export_round_trips_into_history(tmp_path: Path, db: str) -> Non
     assert len(parse_file(hist).prices) == 4
     other = str(tmp_path / "other.db")
     code, out, _ = run("import", str(hist), "--db", other)
-    assert code == 0 and "1 older observations kept as history" in out
+    assert code == 0 and "4 history rows added; 1 row repeated a key (the newest" in out
     assert open_store(other).all_history() == open_store(db).all_history()
 
     def current(path: str) -> list[tuple[object, ...]]:

@@ -53,7 +53,7 @@ def import_prices(db: Path, csv_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "older observations kept as history" in done.stdout
+    assert "repeated a key (the newest observation of each key is current" in done.stdout
 
 
 @pytest.fixture(scope="session")

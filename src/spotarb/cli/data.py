@@ -89,12 +89,17 @@ def import_command(
     if as_json:
         print_json(summary)
         return
+    repeated = (
+        f"; {history} {'row' if history == 1 else 'rows'} repeated a key (the newest "
+        "observation of each key is current, older ones are history)"
+    )
     console.print(
         f"Imported into {store.url}: {parsed.rows_read} rows read, {s.inserted} inserted, "
-        f"{s.changed} changed, {s.unchanged} unchanged"
+        f"{s.changed} changed, {s.unchanged} unchanged, {s.history_added} history rows added"
         + (f", {len(parsed.errors)} invalid skipped" if parsed.errors else "")
-        + (f", {history} older observations kept as history" if history else ""),
+        + (repeated if history else ""),
         highlight=False,
+        soft_wrap=True,  # one line, for scripts that grep it
     )
 
 
