@@ -449,7 +449,7 @@ def _parse_csv_fast(
         raise
     if count is None:  # the worker failed to run: parse its part here
         worker.close()
-        mine.rows.extend(parse_csv_text(data[cut:].decode(), names, now).rows)
+        mine.rows.extend(_parse_csv_part(path, cut, names, now))
         return mine
     return PriceBatch(mine.rows, [StagedRows(worker.stage, count, writer=worker)])
 
@@ -457,8 +457,7 @@ def _parse_csv_fast(
 def _parse_csv_part(path: Path, offset: int, names: list[str], now: datetime) -> list[Row]:
     """The rows of ``path`` from byte ``offset`` on, through the fast path.
 
-    What a worker does before it stages them; run here when a worker validated its
-    rows but failed to stage them.
+    What a worker does before it stages them; run here when a worker fails.
     """
     with path.open("rb") as handle:
         handle.seek(offset)
