@@ -59,7 +59,8 @@ def _require_utc(name: str, value: object) -> datetime:
     return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
-def _finite(name: str, value: object) -> float:
+def finite_number(name: str, value: object) -> float:
+    """``value`` as a float; a ValidationError naming ``name`` unless it is a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(name, value, "must be a number")
     number = float(value)
@@ -152,10 +153,10 @@ class SpotPrice:
                 raise ValidationError(name, value, "must be a non-empty string")
         if not isinstance(self.availability_zone, str):
             raise ValidationError("availability_zone", self.availability_zone, "must be a string")
-        self.vcpu = _finite("vcpu", self.vcpu)
+        self.vcpu = finite_number("vcpu", self.vcpu)
         if self.vcpu <= 0:
             raise ValidationError("vcpu", self.vcpu, "must be > 0")
-        self.memory_gb = _finite("memory_gb", self.memory_gb)
+        self.memory_gb = finite_number("memory_gb", self.memory_gb)
         if self.memory_gb <= 0:
             raise ValidationError("memory_gb", self.memory_gb, "must be > 0")
         count: object = self.gpu_count
@@ -171,7 +172,7 @@ class SpotPrice:
         if self.gpu_count == 0 and self.gpu_type:
             raise ValidationError("gpu_type", self.gpu_type, "must be empty when gpu_count is 0")
         if self.gpu_memory_gb is not None:
-            self.gpu_memory_gb = _finite("gpu_memory_gb", self.gpu_memory_gb)
+            self.gpu_memory_gb = finite_number("gpu_memory_gb", self.gpu_memory_gb)
             if self.gpu_memory_gb <= 0:
                 raise ValidationError("gpu_memory_gb", self.gpu_memory_gb, "must be > 0")
         if self.arch not in ARCHES:
@@ -179,7 +180,7 @@ class SpotPrice:
         if self.os not in OSES:
             raise ValidationError("os", self.os, f"must be one of {', '.join(OSES)}")
         if self.network_bandwidth_gbps is not None:
-            self.network_bandwidth_gbps = _finite(
+            self.network_bandwidth_gbps = finite_number(
                 "network_bandwidth_gbps", self.network_bandwidth_gbps
             )
             if self.network_bandwidth_gbps <= 0:
@@ -192,7 +193,7 @@ class SpotPrice:
                 "on_demand_price_per_hour", self.on_demand_price_per_hour
             )
         if self.interruption_rate is not None:
-            self.interruption_rate = _finite("interruption_rate", self.interruption_rate)
+            self.interruption_rate = finite_number("interruption_rate", self.interruption_rate)
             if not 0.0 <= self.interruption_rate <= 1.0:
                 raise ValidationError(
                     "interruption_rate", self.interruption_rate, "must be between 0 and 1"
@@ -227,7 +228,7 @@ class SpotPrice:
 
 def _price(name: str, value: object) -> float:
     try:
-        number = _finite(name, value)
+        number = finite_number(name, value)
     except ValidationError as exc:
         raise InvalidPriceError(name, value, exc.reason) from None
     if number <= 0:

@@ -7,20 +7,11 @@ from typing import Any, Final, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotarb.placement.requirements import MAX_ALTERNATIVES
+from spotarb.placement.requirements import MAX_ALTERNATIVES, Strategy
 
 MAX_LIST: Final = 64
 MAX_NAME: Final = 128
 Name = Field(min_length=1, max_length=MAX_NAME)
-
-StrategyName = Literal[
-    "balanced",
-    "seed",
-    "lowest-price",
-    "capacity-optimized",
-    "price-capacity-optimized",
-    "expected-cost",
-]
 
 
 class PlacementRequest(BaseModel):
@@ -39,7 +30,7 @@ class PlacementRequest(BaseModel):
     maxInterruptionRate: float | None = Field(default=None, ge=0, le=1)
     networkBandwidthGbps: float | None = Field(default=None, ge=0, le=1e5)
     arch: str | None = Field(default=None, min_length=1, max_length=16)
-    strategy: StrategyName = "balanced"
+    strategy: Strategy = "balanced"
     alternatives: int = Field(default=3, ge=0, le=MAX_ALTERNATIVES)
     jobHours: float | None = Field(default=None, gt=0, le=1e6)
     checkpointHours: float | None = Field(default=None, gt=0, le=1e6)

@@ -7,7 +7,6 @@ naming the field.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from typing import Any, Final, Literal, cast, get_args
 
 from spotarb.errors import ValidationError
 from spotarb.gpus import require_gpu
-from spotarb.models import ARCHES, PROVIDERS
+from spotarb.models import ARCHES, PROVIDERS, finite_number
 
 Strategy = Literal[
     "balanced",
@@ -62,24 +61,15 @@ CAMEL_REQUIREMENTS: Final[dict[str, str]] = {
 }
 
 
-def _number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(name, value, "must be a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValidationError(name, value, "must be a finite number")
-    return number
-
-
 def _at_least(name: str, value: object, low: float) -> float:
-    number = _number(name, value)
+    number = finite_number(name, value)
     if number < low:
         raise ValidationError(name, value, f"must be >= {low:g}")
     return number
 
 
 def _positive(name: str, value: object) -> float:
-    number = _number(name, value)
+    number = finite_number(name, value)
     if number <= 0:
         raise ValidationError(name, value, "must be > 0")
     return number
@@ -167,7 +157,7 @@ class WorkloadRequirements:
                 self, "max_price_per_hour", _positive("max_price_per_hour", self.max_price_per_hour)
             )
         if self.max_interruption_rate is not None:
-            rate = _number("max_interruption_rate", self.max_interruption_rate)
+            rate = finite_number("max_interruption_rate", self.max_interruption_rate)
             if not 0.0 <= rate <= 1.0:
                 raise ValidationError(
                     "max_interruption_rate", self.max_interruption_rate, "must be between 0 and 1"
