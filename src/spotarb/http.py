@@ -79,13 +79,21 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return max(0.0, float(value))
     except ValueError:
         pass
+    when = parse_http_date(value)
+    if when is None:
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def parse_http_date(value: str) -> datetime | None:
+    """An HTTP date header (``Retry-After``, ``Last-Modified``) as UTC; None if unreadable."""
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return when.astimezone(UTC)
 
 
 class RetryTransport(httpx.BaseTransport):

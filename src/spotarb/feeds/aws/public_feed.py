@@ -8,7 +8,6 @@ groups are display buckets and are flattened. The legacy JSONP form
 
 from __future__ import annotations
 
-import email.utils
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Final
 import httpx
 
 from spotarb.errors import FeedFetchError, FeedParseError
-from spotarb.http import redact_url, send_get
+from spotarb.http import parse_http_date, redact_url, send_get
 
 #: Region codes of the legacy ``spot.js`` feed.
 LEGACY_REGIONS: Final[dict[str, str]] = {
@@ -130,13 +129,5 @@ def fetch_public_feed(client: httpx.Client, url: str) -> tuple[Any, datetime | N
 
 def _last_modified(value: str | None) -> datetime | None:
     """The header as a UTC datetime; None when absent, unreadable or in the future."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    return when if when <= datetime.now(UTC) else None
+    when = parse_http_date(value) if value else None
+    return when if when is not None and when <= datetime.now(UTC) else None
