@@ -19,10 +19,10 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
-from spotarb.config import load_settings
+from spotarb.core.config import load_settings
+from spotarb.core.http import OutboundClients
 from spotarb.feeds.azure.feed import AzureFeed
 from spotarb.feeds.azure.retail import Selection, select_items
-from spotarb.http import OutboundClients
 
 SIZES = [
     f"Standard_{name}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from service_load import build_store
 from spotarb.api import create_app
-from spotarb.config import load_settings
+from spotarb.core.config import load_settings
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from spotarb.errors import NoPlacementError
-from spotarb.gpus import canonical_gpu
-from spotarb.models import SpotPrice
+from spotarb.core.errors import NoPlacementError
+from spotarb.core.gpus import canonical_gpu
+from spotarb.core.models import SpotPrice
 from spotarb.placement import PlacementEngine, PriceSnapshot, WorkloadRequirements
 from spotarb.placement.requirements import STRATEGIES
 

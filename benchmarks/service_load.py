@@ -32,9 +32,9 @@ from typing import Any
 
 import httpx
 
-from spotarb.aggregator import Aggregator
+from spotarb.core.models import SpotPrice
 from spotarb.feeds.base import FeedResult
-from spotarb.models import SpotPrice
+from spotarb.ingest.aggregator import Aggregator
 from spotarb.store.sqlite import SqliteStore
 
 GPUS = ["nvidia-t4", "nvidia-a10g", "nvidia-a100", "nvidia-h100", "nvidia-l4", "nvidia-v100"]

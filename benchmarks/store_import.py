@@ -19,9 +19,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from spotarb.aggregator import Aggregator
-from spotarb.dataio import parse_file
-from spotarb.models import FIELD_NAMES
+from spotarb.core.models import FIELD_NAMES
+from spotarb.ingest.aggregator import Aggregator
+from spotarb.ingest.dataio import parse_file
 from spotarb.store.sqlite import SqliteStore
 
 REGIONS = {

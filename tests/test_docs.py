@@ -9,7 +9,7 @@ import typer
 from typer.main import get_command
 
 from spotarb.cli import app
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from pytest_httpserver import HTTPServer
 
-from spotarb.config import load_settings
-from spotarb.errors import ProxyUnavailableError
-from spotarb.http import OutboundClients, get_json
+from spotarb.core.config import load_settings
+from spotarb.core.errors import ProxyUnavailableError
+from spotarb.core.http import OutboundClients, get_json
 from tests.proxy_server import ProxyProcess, free_port
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from spotarb.errors import SpotArbError
-from spotarb.models import SpotPrice
+from spotarb.core.errors import SpotArbError
+from spotarb.core.models import SpotPrice
 
 if TYPE_CHECKING:
-    from spotarb._version import __version__
+    from spotarb.core.version import __version__
     from spotarb.placement import (
         PlacementDecision,
         PlacementEngine,
@@ -48,7 +48,7 @@ _LAZY = frozenset(
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":  # importlib.metadata costs ~40 ms, e.g. in the CSV worker
-        from spotarb._version import __version__
+        from spotarb.core.version import __version__
 
         return __version__
     if name in _LAZY:

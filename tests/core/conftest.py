@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from spotarb import dataio
-from spotarb.dataio import CsvWorker
+from spotarb.ingest import dataio
+from spotarb.ingest.dataio import CsvWorker
 
 
 @pytest.fixture

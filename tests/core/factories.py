@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

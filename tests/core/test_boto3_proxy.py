@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ProxyConnectionError
 from moto.server import ThreadedMotoServer
 
-from spotarb.config import load_settings
-from spotarb.errors import ProxyUnavailableError
-from spotarb.http import OutboundClients
+from spotarb.core.config import load_settings
+from spotarb.core.errors import ProxyUnavailableError
+from spotarb.core.http import OutboundClients
 from tests.proxy_server import ProxyProcess, free_port
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spotarb.cli import app
-from spotarb.dataio import parse_file
+from spotarb.ingest.dataio import parse_file
 from spotarb.store import open_store
 
 runner = CliRunner()

@@ -12,12 +12,12 @@ from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 
 from spotarb.cli import app
-from spotarb.config import Settings
-from spotarb.errors import FeedUnconfigured
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedUnconfigured
+from spotarb.core.http import OutboundClients, get_json
+from spotarb.core.models import SpotPrice
 from spotarb.feeds import base as feeds_base
 from spotarb.feeds.base import Feed, FeedResult, ProgressCallback, ProgressEvent, RegionError
-from spotarb.http import OutboundClients, get_json
-from spotarb.models import SpotPrice
 from spotarb.store import open_store
 
 runner = CliRunner()

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from spotarb.cli import app
-from spotarb.config import load_settings
-from spotarb.errors import ConfigError
+from spotarb.core.config import load_settings
+from spotarb.core.errors import ConfigError
 
 
 def test_env_overrides_the_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

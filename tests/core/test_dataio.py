@@ -15,8 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spotarb import dataio
-from spotarb.dataio import (
+from spotarb.core.errors import DataFileError
+from spotarb.core.models import SpotPrice
+from spotarb.core.rows import PriceBatch, from_row, to_row
+from spotarb.ingest import dataio
+from spotarb.ingest.dataio import (
     CsvWorker,
     ParsedFile,
     _BulkRejected,
@@ -25,9 +28,6 @@ from spotarb.dataio import (
     _parse_csv_rows,
     parse_file,
 )
-from spotarb.errors import DataFileError
-from spotarb.models import SpotPrice
-from spotarb.rows import PriceBatch, from_row, to_row
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from spotarb.errors import UnknownGpuError
-from spotarb.gpus import (
+from spotarb.core.errors import UnknownGpuError
+from spotarb.core.gpus import (
     GPU_IDS,
     canonical_gpu,
     gpu_from_azure_size,
@@ -101,7 +101,7 @@ def test_trainium_and_inferentia_are_kept_apart_from_gpus() -> None:
 
 
 def test_unknown_names_are_kept_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="spotarb.gpus"):
+    with caplog.at_level(logging.WARNING, logger="spotarb.core.gpus"):
         assert canonical_gpu("Gaudi3-Test") == "unknown:Gaudi3-Test"
         assert canonical_gpu("Gaudi3-Test") == "unknown:Gaudi3-Test"
     assert sum("Gaudi3-Test" in r.getMessage() for r in caplog.records) == 1

@@ -6,9 +6,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from spotarb.config import load_settings
-from spotarb.errors import FeedFetchError, FeedParseError
-from spotarb.http import OutboundClients, get_json, parse_retry_after, redact_url
+from spotarb.core.config import load_settings
+from spotarb.core.errors import FeedFetchError, FeedParseError
+from spotarb.core.http import OutboundClients, get_json, parse_retry_after, redact_url
 
 
 def clients(**settings: object) -> tuple[OutboundClients, list[float]]:

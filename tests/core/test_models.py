@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from spotarb.errors import InvalidPriceError, SpotArbError, ValidationError
-from spotarb.models import SNAKE_TO_CAMEL, SpotPrice
+from spotarb.core.errors import InvalidPriceError, SpotArbError, ValidationError
+from spotarb.core.models import SNAKE_TO_CAMEL, SpotPrice
 from tests.core.factories import price
 
 

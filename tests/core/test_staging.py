@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from spotarb.aggregator import Aggregator
-from spotarb.errors import DuplicateKeyError
-from spotarb.models import PriceKey, SpotPrice
-from spotarb.rows import PriceBatch, Row, row_key
-from spotarb.staging import StagedRows, write_stage
+from spotarb.core.errors import DuplicateKeyError
+from spotarb.core.models import PriceKey, SpotPrice
+from spotarb.core.rows import PriceBatch, Row, row_key
+from spotarb.ingest.aggregator import Aggregator
+from spotarb.ingest.staging import StagedRows, write_stage
 from spotarb.store.base import WriteStats
 from spotarb.store.sqlite import MAX_ATTACHED_STAGES, SqliteStore
 from tests.core.factories import T0, price

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spotarb.errors import StoreError
-from spotarb.models import SpotPrice
+from spotarb.core.errors import StoreError
+from spotarb.core.models import SpotPrice
 from spotarb.store import PriceFilter, open_store
 from spotarb.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
 from spotarb.store.sqlite import SqliteStore

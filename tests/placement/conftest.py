@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from spotarb.errors import NoPlacementError
+from spotarb.core.errors import NoPlacementError
 from spotarb.placement import (
     NoMatchError,
     PriceSnapshot,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
 from spotarb.placement import NoMatchError, PriceSnapshot, WorkloadRequirements, place
 from spotarb.placement.reference import reference_place
 from spotarb.placement.requirements import STRATEGIES

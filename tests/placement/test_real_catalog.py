@@ -8,8 +8,8 @@ import pytest
 
 import spotarb
 import spotarb.placement
-from spotarb.dataio import parse_file
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
+from spotarb.ingest.dataio import parse_file
 from spotarb.placement import NoMatchError, PriceSnapshot, WorkloadRequirements, place
 from spotarb.placement.reference import reference_place
 from spotarb.placement.requirements import STRATEGIES

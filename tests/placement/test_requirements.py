@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from spotarb.errors import UnknownGpuError, ValidationError
+from spotarb.core.errors import UnknownGpuError, ValidationError
 from spotarb.placement import WorkloadRequirements
 
 

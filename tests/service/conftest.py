@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from spotarb.config import Settings, load_settings
+from spotarb.core.config import Settings, load_settings
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import SpotPrice
 from spotarb.feeds import base as feeds_base
 from spotarb.feeds.base import FeedResult
-from spotarb.http import OutboundClients
-from spotarb.models import SpotPrice
-from spotarb.service import Service
+from spotarb.serving.service import Service
 from spotarb.store.sqlite import SqliteStore
 from tests.service.localfeed import TARGETS
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from spotarb.config import Settings
-from spotarb.errors import FeedUnconfigured
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedUnconfigured
+from spotarb.core.http import OutboundClients, get_json
+from spotarb.core.models import SpotPrice, utcnow
 from spotarb.feeds import base
 from spotarb.feeds.base import Feed, FeedResult, ProgressCallback, RegionError
-from spotarb.http import OutboundClients, get_json
-from spotarb.models import SpotPrice, utcnow
 
 URL_SETTING = {"aws": "aws_spot_feed_url", "azure": "azure_prices_url", "gcp": "gcp_billing_url"}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from spotarb.service import Service
+from spotarb.serving.service import Service
 from tests.service.conftest import row, write
 
 Client = Any

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from spotarb.availability import availability_score
-from spotarb.cache import MemoryCache
-from spotarb.errors import ConfigError
-from spotarb.gpus import GPU_IDS
-from spotarb.insights import default_shapes, parse_shape
+from spotarb.core.errors import ConfigError
+from spotarb.core.gpus import GPU_IDS
+from spotarb.serving.availability import availability_score
+from spotarb.serving.cache import MemoryCache
+from spotarb.serving.insights import default_shapes, parse_shape
 from tests.service.conftest import row
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from spotarb.service import Service
+from spotarb.serving.service import Service
 from spotarb.store.sqlite import SqliteStore
 from tests.service.conftest import row, write
 
@@ -73,9 +73,9 @@ WRITER = textwrap.dedent(
     """
     import sys
     from datetime import UTC, datetime
-    from spotarb.aggregator import Aggregator
+    from spotarb.ingest.aggregator import Aggregator
     from spotarb.feeds.base import FeedResult
-    from spotarb.models import SpotPrice
+    from spotarb.core.models import SpotPrice
     from spotarb.store.sqlite import SqliteStore
 
     class Slow(SqliteStore):
@@ -94,8 +94,8 @@ WRITER = textwrap.dedent(
 def test_killing_the_writer_mid_batch_loses_nothing_committed(tmp_path: Path) -> None:
     db = tmp_path / "kill.db"
     store = SqliteStore(db)
-    from spotarb.aggregator import Aggregator
     from spotarb.feeds.base import FeedResult
+    from spotarb.ingest.aggregator import Aggregator
 
     Aggregator(store).apply(FeedResult(feed="aws", prices=_batch(500, 1.0)))
     version = store.data_version()

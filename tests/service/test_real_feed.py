@@ -8,7 +8,7 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 
-from spotarb.service import Service
+from spotarb.serving.service import Service
 from tests.feeds.azure.conftest import FakeAzure, item
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 
-from spotarb.collect import FeedOutcome
-from spotarb.config import load_settings
-from spotarb.scheduler import Scheduler
-from spotarb.service import Service
+from spotarb.core.config import load_settings
+from spotarb.ingest.collect import FeedOutcome
+from spotarb.ingest.scheduler import Scheduler
+from spotarb.serving.service import Service
 
 
 class FakeClock:

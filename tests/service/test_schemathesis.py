@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
 from spotarb.api import create_app
-from spotarb.service import Service
+from spotarb.serving.service import Service
 from tests.service.conftest import row, write
 
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from spotarb.aggregator import Aggregator
 from spotarb.feeds.base import FeedResult
+from spotarb.ingest.aggregator import Aggregator
 from spotarb.store.sqlite import SqliteStore
 from tests.service.conftest import row
 

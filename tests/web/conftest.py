@@ -68,7 +68,7 @@ def price_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client(price_db: Path) -> Iterator[TestClient]:
     """The real app in-process (no browser): for fast page checks."""
     from spotarb.api import create_app
-    from spotarb.config import load_settings
+    from spotarb.core.config import load_settings
 
     app = create_app(load_settings(db=str(price_db), feeds=["aws", "azure", "gcp"]), collect=False)
     with TestClient(app) as test_client:

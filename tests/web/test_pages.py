@@ -46,7 +46,7 @@ def test_overview_shows_feeds_and_cheapest_cloud(client: TestClient) -> None:
 
 def test_overview_with_an_empty_store(tmp_path: Path) -> None:
     from spotarb.api import create_app
-    from spotarb.config import load_settings
+    from spotarb.core.config import load_settings
 
     app = create_app(load_settings(db=str(tmp_path / "empty.db")), collect=False)
     with TestClient(app) as empty:
@@ -196,9 +196,9 @@ def test_pages_follow_new_data(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from spotarb.api import create_app
-    from spotarb.config import load_settings
+    from spotarb.core.config import load_settings
+    from spotarb.core.models import SpotPrice
     from spotarb.feeds.base import FeedResult
-    from spotarb.models import SpotPrice
     from tests.web.conftest import import_prices
     from tests.web.data import write_csv
 
@@ -251,8 +251,8 @@ def test_feed_health_states(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from spotarb.api import create_app
-    from spotarb.config import load_settings
-    from spotarb.models import SpotPrice
+    from spotarb.core.config import load_settings
+    from spotarb.core.models import SpotPrice
     from spotarb.store.sqlite import SqliteStore
 
     now = datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""The app factory: one FastAPI app around one :class:`~spotarb.service.Service`.
+"""The app factory: one FastAPI app around one :class:`~spotarb.serving.service.Service`.
 
 ``create_app(settings)`` opens the store and builds the service; tests pass their
 own ``service``. Nothing is created at import time. ``/`` is left free for the
@@ -17,12 +17,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from spotarb._version import __version__
 from spotarb.api.middleware import BodyLimitMiddleware, FastLookupMiddleware, MetricsMiddleware
 from spotarb.api.routers import feeds, health, insights, placements, prices
-from spotarb.config import Settings
-from spotarb.errors import StoreError, ValidationError
-from spotarb.service import Service
+from spotarb.core.config import Settings
+from spotarb.core.errors import StoreError, ValidationError
+from spotarb.core.version import __version__
+from spotarb.serving.service import Service
 from spotarb.store import open_store
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from spotarb.service import Service
+from spotarb.serving.service import Service
 
 
 async def get_service(request: Request) -> Service:

@@ -11,9 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spotarb.api.routers.placements import placement_answer
 from spotarb.api.schemas import PlacementRequest
-from spotarb.errors import ConfigError, ValidationError
-from spotarb.metrics import ServiceMetrics
-from spotarb.service import Service
+from spotarb.core.errors import ConfigError, ValidationError
+from spotarb.serving.metrics import ServiceMetrics
+from spotarb.serving.service import Service
 
 #: Scope key naming the route a fast-path response served (for the latency metric).
 FAST_ROUTE = "spotarb.fast_route"

@@ -8,8 +8,8 @@ import os
 
 import typer
 
-from spotarb._version import __version__
 from spotarb.cli import data, feeds
+from spotarb.core.version import __version__
 
 app = typer.Typer(
     name="spotarb",

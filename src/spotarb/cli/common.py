@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from spotarb.config import Settings, load_settings
-from spotarb.errors import (
+from spotarb.core.config import Settings, load_settings
+from spotarb.core.errors import (
     ConfigError,
     DataFileError,
     NoPlacementError,

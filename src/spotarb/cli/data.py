@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from spotarb.aggregator import Aggregator
 from spotarb.cli.common import (
     EXIT_INVALID,
     DbOption,
@@ -25,7 +24,11 @@ from spotarb.cli.common import (
     store_for,
     table,
 )
-from spotarb.dataio import (
+from spotarb.core.errors import DataFileError
+from spotarb.core.gpus import require_gpu
+from spotarb.core.rows import PriceBatch
+from spotarb.ingest.aggregator import Aggregator
+from spotarb.ingest.dataio import (
     Format,
     ParsedFile,
     describe_errors,
@@ -33,9 +36,6 @@ from spotarb.dataio import (
     write_csv,
     write_jsonl,
 )
-from spotarb.errors import DataFileError
-from spotarb.gpus import require_gpu
-from spotarb.rows import PriceBatch
 from spotarb.store import PriceFilter
 
 db_app = typer.Typer(help="Inspect the database.", no_args_is_help=True)

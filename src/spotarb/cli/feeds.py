@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from spotarb.aggregator import Aggregator
 from spotarb.cli.common import (
     EXIT_FAILED,
     DbOption,
@@ -19,10 +18,11 @@ from spotarb.cli.common import (
     settings_for,
     table,
 )
-from spotarb.collect import run_feeds
-from spotarb.errors import ConfigError
+from spotarb.core.errors import ConfigError
+from spotarb.core.http import OutboundClients
 from spotarb.feeds.base import FEED_REGISTRY, ProgressEvent, feed_statuses
-from spotarb.http import OutboundClients
+from spotarb.ingest.aggregator import Aggregator
+from spotarb.ingest.collect import run_feeds
 from spotarb.store import open_store
 
 _MARK = {"start": "…", "done": "[green]✓[/]", "error": "[red]✗[/]", "info": "·"}

@@ -23,7 +23,7 @@ from spotarb.cli.common import (
     store_for,
     table,
 )
-from spotarb.errors import ValidationError
+from spotarb.core.errors import ValidationError
 from spotarb.placement import (
     STRATEGIES,
     PlacementDecision,

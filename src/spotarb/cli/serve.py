@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from spotarb.cli.common import DbOption, cli_errors
-from spotarb.config import load_settings
+from spotarb.core.config import load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """The feed contract and the one registry of feeds.
 
 A feed talks to one cloud, pages through its APIs and returns normalized
-:class:`~spotarb.models.SpotPrice` rows plus per-region errors. It never writes
+:class:`~spotarb.core.models.SpotPrice` rows plus per-region errors. It never writes
 the store: the aggregator does (one write path).
 
 Construction goes through :meth:`Feed.from_settings`; a feed that lacks the
-settings or credentials it needs raises :class:`~spotarb.errors.FeedUnconfigured`
+settings or credentials it needs raises :class:`~spotarb.core.errors.FeedUnconfigured`
 with the reason, and is skipped while the other feeds run.
 """
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Final, Literal
 
-from spotarb.config import Settings
-from spotarb.errors import ConfigError, FeedUnconfigured
-from spotarb.http import OutboundClients
-from spotarb.models import SpotPrice
+from spotarb.core.config import Settings
+from spotarb.core.errors import ConfigError, FeedUnconfigured
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import SpotPrice
 
 #: feed name → "module:Class". The single list of feeds; tests hold it honest.
 FEED_REGISTRY: Final[dict[str, str]] = {

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from spotarb.errors import NoPlacementError
-from spotarb.models import SpotPrice, utcnow
+from spotarb.core.errors import NoPlacementError
+from spotarb.core.models import SpotPrice, utcnow
 from spotarb.placement import strategies
 from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
 from spotarb.placement.explain import explain_no_match

@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from spotarb.gpus import is_gpu
-from spotarb.models import SpotPrice
+from spotarb.core.gpus import is_gpu
+from spotarb.core.models import SpotPrice
 from spotarb.placement.requirements import WorkloadRequirements
 from spotarb.placement.snapshot import band_of, hazard, quantize_one
 

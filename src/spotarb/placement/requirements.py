@@ -1,7 +1,7 @@
 """What a workload needs: one model shared by the library, the CLI and the HTTP API.
 
 A :class:`WorkloadRequirements` that exists is valid: every rule is checked at
-construction and a broken one raises :class:`spotarb.errors.ValidationError`
+construction and a broken one raises :class:`spotarb.core.errors.ValidationError`
 naming the field.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast, get_args
 
-from spotarb.errors import ValidationError
-from spotarb.gpus import require_gpu
-from spotarb.models import ARCHES, PROVIDERS, finite_number
+from spotarb.core.errors import ValidationError
+from spotarb.core.gpus import require_gpu
+from spotarb.core.models import ARCHES, PROVIDERS, finite_number
 
 Strategy = Literal[
     "balanced",

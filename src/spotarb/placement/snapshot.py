@@ -21,8 +21,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from spotarb.gpus import is_gpu
-from spotarb.models import SpotPrice, utcnow
+from spotarb.core.gpus import is_gpu
+from spotarb.core.models import SpotPrice, utcnow
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.integer[Any]]

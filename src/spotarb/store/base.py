@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from spotarb.models import PriceKey, SpotPrice
+from spotarb.core.models import PriceKey, SpotPrice
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class PriceStore(Protocol):
         ``history`` (backfilled change points) is merged into ``price_history``
         without duplicates. The run is recorded in ``collection_runs`` (status
         ``ok``, or ``partial`` when ``errors`` is non-empty). Two rows for one key
-        raise :class:`~spotarb.errors.DuplicateKeyError` before anything is written
+        raise :class:`~spotarb.core.errors.DuplicateKeyError` before anything is written
         (the aggregator then merges them, keeping the newest).
         """
         ...

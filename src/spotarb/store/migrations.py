@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Final
 
-from spotarb.errors import StoreError
+from spotarb.core.errors import StoreError
 
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 

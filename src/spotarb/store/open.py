@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spotarb.errors import StoreError
+from spotarb.core.errors import StoreError
 from spotarb.store.base import PriceStore
 
 

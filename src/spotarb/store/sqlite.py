@@ -12,10 +12,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
-from spotarb._gc import gc_paused
-from spotarb.errors import DuplicateKeyError, StoreError
-from spotarb.models import PriceKey, SpotPrice, price_key
-from spotarb.rows import (
+from spotarb.core.errors import DuplicateKeyError, StoreError
+from spotarb.core.gc_pause import gc_paused
+from spotarb.core.models import PriceKey, SpotPrice, price_key
+from spotarb.core.rows import (
     PRICE_COLUMNS,
     SELECT_PRICE_COLUMNS,
     PriceBatch,
@@ -23,7 +23,7 @@ from spotarb.rows import (
     from_row,
     to_row,
 )
-from spotarb.staging import STAGE_TABLE, StagedRows
+from spotarb.ingest.staging import STAGE_TABLE, StagedRows
 from spotarb.store.base import (
     CollectionRun,
     PriceFilter,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from spotarb.gpus import is_gpu
-from spotarb.insights import CPU_TIERS, GIB_PER_VCPU
-from spotarb.models import PROVIDERS, SpotPrice
-from spotarb.service import Service, ServiceState
+from spotarb.core.gpus import is_gpu
+from spotarb.core.models import PROVIDERS, SpotPrice
+from spotarb.serving.insights import CPU_TIERS, GIB_PER_VCPU
+from spotarb.serving.service import Service, ServiceState
 
 RANGES: Final[dict[str, timedelta]] = {
     "1d": timedelta(days=1),

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotarb.api.routers.feeds import feeds_report
-from spotarb.models import PROVIDERS
-from spotarb.service import Service
+from spotarb.core.models import PROVIDERS
+from spotarb.serving.service import Service
 
 
 @dataclass(frozen=True, slots=True)

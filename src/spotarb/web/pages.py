@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from spotarb._version import __version__
 from spotarb.api.deps import ServiceDep
+from spotarb.core.version import __version__
 from spotarb.web import charts, overview
 from spotarb.web.format import FILTERS
 from spotarb.web.placeform import (

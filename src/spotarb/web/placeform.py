@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from spotarb.errors import ValidationError
-from spotarb.gpus import GPU_IDS
-from spotarb.models import PROVIDERS
+from spotarb.core.errors import ValidationError
+from spotarb.core.gpus import GPU_IDS
+from spotarb.core.models import PROVIDERS
 from spotarb.placement import WorkloadRequirements
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS, STRATEGIES
-from spotarb.service import Service
+from spotarb.serving.service import Service
 
 #: form field → label shown to people.
 LABELS: Final[dict[str, str]] = {

@@ -23,12 +23,12 @@ from moto.ec2.responses.spot_instances import SpotInstances
 from moto.server import ThreadedMotoServer
 from pytest_httpserver import HTTPServer
 
-from spotarb.config import Settings, load_settings
+from spotarb.core.config import Settings, load_settings
+from spotarb.core.http import OutboundClients
 from spotarb.feeds.aws import AwsFeed
 from spotarb.feeds.aws.advisor import AdvisorCache
 from spotarb.feeds.aws.pricing import OnDemandCache
 from spotarb.feeds.aws.specs import SpecCache
-from spotarb.http import OutboundClients
 
 ADVISOR_PATH = "/spot-advisor-data.json"
 SPOT_FEED_PATH = "/spot.json"

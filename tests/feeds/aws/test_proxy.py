@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pytest_httpserver import HTTPServer
 
-from spotarb.errors import ProxyUnavailableError
-from spotarb.http import OutboundClients
+from spotarb.core.errors import ProxyUnavailableError
+from spotarb.core.http import OutboundClients
 from tests.feeds.aws.conftest import (
     ADVISOR_PATH,
     SPOT_FEED_PATH,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from spotarb.errors import FeedFetchError, FeedParseError
+from spotarb.core.errors import FeedFetchError, FeedParseError
 from spotarb.feeds.aws import SOURCE_PUBLIC
 from spotarb.feeds.aws.advisor import AdvisorCache, parse_advisor
 from spotarb.feeds.aws.public_feed import decode_feed_text, parse_price, parse_public_feed

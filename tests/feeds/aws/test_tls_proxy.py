@@ -21,7 +21,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from pytest_httpserver import HTTPServer
 from werkzeug.serving import make_server
 
-from spotarb.errors import FeedFetchError
+from spotarb.core.errors import FeedFetchError
 from tests.feeds.aws.conftest import (
     ADVISOR_PATH,
     SPOT_FEED_PATH,

@@ -20,8 +20,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from spotarb.config import Settings, load_settings
-from spotarb.http import OutboundClients
+from spotarb.core.config import Settings, load_settings
+from spotarb.core.http import OutboundClients
 
 RETAIL_PATH = "/api/retail/prices"
 SUBSCRIPTION = "sub-1"

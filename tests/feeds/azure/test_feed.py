@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from spotarb.errors import ProxyUnavailableError
+from spotarb.core.errors import ProxyUnavailableError
+from spotarb.core.models import SpotPrice
 from spotarb.feeds.azure import AzureFeed
 from spotarb.feeds.base import ProgressEvent, load_feed
-from spotarb.models import SpotPrice
 from tests.feeds.azure.conftest import (
     TOKEN,
     Env,

@@ -13,8 +13,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from spotarb.config import Settings, load_settings
-from spotarb.http import OutboundClients
+from spotarb.core.config import Settings, load_settings
+from spotarb.core.http import OutboundClients
 
 SERVICE = "services/6F81-5844-456A"
 SKU_PATH = f"/v1/{SERVICE}/skus"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from spotarb.errors import FeedFetchError, ProxyUnavailableError
+from spotarb.core.errors import FeedFetchError, ProxyUnavailableError
 from spotarb.feeds.gcp import GcpFeed
 from tests.feeds.gcp.adc import write_service_account_file
 from tests.feeds.gcp.conftest import API_KEY, PROJECT, GcpApi, make_clients, make_settings

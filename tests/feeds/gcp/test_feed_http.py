@@ -9,10 +9,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
-from spotarb.errors import FeedFetchError, FeedUnconfigured
+from spotarb.core.errors import FeedFetchError, FeedUnconfigured
+from spotarb.core.models import SpotPrice
 from spotarb.feeds.base import ProgressEvent, load_feed
 from spotarb.feeds.gcp import GcpFeed
-from spotarb.models import SpotPrice
 from tests.feeds.gcp import conftest as fx
 from tests.feeds.gcp.conftest import (
     API_KEY,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spotarb.errors import FeedParseError
+from spotarb.core.errors import FeedParseError
 from spotarb.feeds.gcp.skus import RateBook, classify, gpu_key, parse_money, parse_sku
 from tests.feeds.gcp.conftest import sku
 

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from spotarb.api.deps import ServiceDep, require_admin
 from spotarb.api.schemas import JSONBytes
 from spotarb.feeds.base import FEED_REGISTRY
-from spotarb.insights import dumps
-from spotarb.service import Service
+from spotarb.serving.insights import dumps
+from spotarb.serving.service import Service
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 

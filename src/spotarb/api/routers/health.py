@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from spotarb.api.deps import ServiceDep
-from spotarb.errors import SpotArbError
+from spotarb.core.errors import SpotArbError
 
 router = APIRouter(tags=["health"])
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from spotarb.api.deps import ServiceDep
 from spotarb.api.schemas import JSONBytes
-from spotarb.errors import ConfigError
+from spotarb.core.errors import ConfigError
 
 router = APIRouter(prefix="/v1", tags=["insights"])
 

@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from spotarb.api.deps import ServiceDep
 from spotarb.api.schemas import JSONBytes, PlacementRequest, error_body
-from spotarb.errors import ValidationError
+from spotarb.core.errors import ValidationError
 from spotarb.placement import WorkloadRequirements
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS
-from spotarb.service import Service
+from spotarb.serving.service import Service
 
 router = APIRouter(prefix="/v1", tags=["placement"])
 
@@ -32,7 +32,7 @@ def placement_answer(body: PlacementRequest, service: Service) -> tuple[int, byt
 
     The engine runs on the caller's thread: a query takes well under a millisecond on a
     100k-row snapshot, less than handing it to a thread pool costs. Raises
-    :class:`~spotarb.errors.ValidationError` for requirements the engine refuses.
+    :class:`~spotarb.core.errors.ValidationError` for requirements the engine refuses.
     """
     req = WorkloadRequirements.from_mapping(
         body.model_dump(exclude={"allowStale"}, exclude_none=True)

@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from spotarb.errors import FeedParseError
+from spotarb.core.errors import FeedParseError
+from spotarb.core.http import OutboundClients, get_json
 from spotarb.feeds.aws.gpu_table import gpus_for
 from spotarb.feeds.aws.specs import InstanceSpec
-from spotarb.http import OutboundClients, get_json
 
 logger = logging.getLogger(__name__)
 

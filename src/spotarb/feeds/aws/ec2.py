@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from spotarb.errors import FeedParseError
+from spotarb.core.errors import FeedParseError
 from spotarb.feeds.aws.specs import InstanceSpec, spec_from_instance_type
 
 logger = logging.getLogger(__name__)

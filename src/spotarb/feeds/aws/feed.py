@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
-from spotarb.config import Settings
-from spotarb.errors import FeedError, FeedFetchError, ProxyUnavailableError
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedError, FeedFetchError, ProxyUnavailableError
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import FIELD_NAMES, SpotPrice, utcnow
 from spotarb.feeds.aws import ec2
 from spotarb.feeds.aws.advisor import (
     DEFAULT_ADVISOR_CACHE,
@@ -48,8 +50,6 @@ from spotarb.feeds.base import (
     RegionError,
     ignore_progress,
 )
-from spotarb.http import OutboundClients
-from spotarb.models import FIELD_NAMES, SpotPrice, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedFetchError, FeedParseError
-from spotarb.http import parse_http_date, redact_url, send_get
+from spotarb.core.errors import FeedFetchError, FeedParseError
+from spotarb.core.http import parse_http_date, redact_url, send_get
 
 #: Region codes of the legacy ``spot.js`` feed.
 LEGACY_REGIONS: Final[dict[str, str]] = {

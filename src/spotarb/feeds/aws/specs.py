@@ -2,7 +2,7 @@
 
 Memory is MiB → GiB; GPUs come from ``GpuInfo`` only (Trainium/Inferentia live
 in ``NeuronInfo``/``InferenceAcceleratorInfo`` and are not GPUs); the GPU name
-goes through the shared vocabulary (:func:`spotarb.gpus.canonical_gpu`).
+goes through the shared vocabulary (:func:`spotarb.core.gpus.canonical_gpu`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from spotarb.core.gpus import canonical_gpu
 from spotarb.feeds.aws.network import bandwidth_gbps
-from spotarb.gpus import canonical_gpu
 
 #: How long fetched specs stay fresh (instance types change rarely).
 SPEC_TTL_SECONDS: Final = 24 * 3600.0

@@ -14,8 +14,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
-from spotarb.http import redact_url
+from spotarb.core.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
+from spotarb.core.http import redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,11 @@ from typing import Any, ClassVar, Final, Protocol
 
 import httpx
 
-from spotarb.config import Settings
-from spotarb.errors import FeedError, ProxyUnavailableError, ValidationError
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedError, ProxyUnavailableError, ValidationError
+from spotarb.core.gpus import UNKNOWN_PREFIX, gpu_from_azure_size
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import SpotPrice, utcnow
 from spotarb.feeds.azure.eviction import fetch_eviction_rates
 from spotarb.feeds.azure.regions import regions_from_settings
 from spotarb.feeds.azure.retail import Selection, select_items, walk_region
@@ -32,9 +35,6 @@ from spotarb.feeds.base import (
     RegionError,
     ignore_progress,
 )
-from spotarb.gpus import UNKNOWN_PREFIX, gpu_from_azure_size
-from spotarb.http import OutboundClients
-from spotarb.models import SpotPrice, utcnow
 
 logger = logging.getLogger(__name__)
 

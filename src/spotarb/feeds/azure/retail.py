@@ -22,8 +22,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedParseError
-from spotarb.http import get_json, redact_url
+from spotarb.core.errors import FeedParseError
+from spotarb.core.http import get_json, redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-from spotarb.gpus import gpu_from_azure_size
+from spotarb.core.gpus import gpu_from_azure_size
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Azure Resource SKUs API (``Microsoft.Compute/skus``): VM specs per region.
 
-Called with plain httpx through :class:`~spotarb.http.OutboundClients` (proxy,
+Called with plain httpx through :class:`~spotarb.core.http.OutboundClients` (proxy,
 CA bundle, retries) rather than azure-mgmt-compute: it is one paged GET, the
 SDK would add a dependency with its own transport, and its bearer policy
 refuses the plain-http endpoints that mirrors and tests use.
@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import httpx
 
-from spotarb.errors import FeedParseError
-from spotarb.http import get_json
+from spotarb.core.errors import FeedParseError
+from spotarb.core.http import get_json
 
 logger = logging.getLogger(__name__)
 

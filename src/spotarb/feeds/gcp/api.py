@@ -8,8 +8,8 @@ from typing import Any, Final
 
 import httpx
 
-from spotarb.errors import FeedFetchError, FeedParseError
-from spotarb.http import redact_url, send_get
+from spotarb.core.errors import FeedFetchError, FeedParseError
+from spotarb.core.http import redact_url, send_get
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any, Final, Protocol
 
 import httpx
 
-from spotarb.errors import FeedFetchError, ProxyUnavailableError
-from spotarb.http import redact_url
+from spotarb.core.errors import FeedFetchError, ProxyUnavailableError
+from spotarb.core.http import redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,10 @@ from typing import Any, ClassVar, Final
 
 import httpx
 
-from spotarb.config import Settings
-from spotarb.errors import FeedError, FeedUnconfigured, ProxyUnavailableError
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedError, FeedUnconfigured, ProxyUnavailableError
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import utcnow
 from spotarb.feeds.base import (
     Feed,
     FeedResult,
@@ -35,8 +37,6 @@ from spotarb.feeds.gcp.rows import (
     with_n1_gpus,
 )
 from spotarb.feeds.gcp.skus import COMPUTE_SERVICE, RateBook
-from spotarb.http import OutboundClients
-from spotarb.models import utcnow
 
 logger = logging.getLogger(__name__)
 

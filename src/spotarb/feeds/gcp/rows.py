@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
+from spotarb.core.gpus import canonical_gpu
+from spotarb.core.models import SpotPrice
 from spotarb.feeds.gcp.compose import SLICE_GPUS, Composed, Missing, compose
 from spotarb.feeds.gcp.machine_types import (
     N1_GPU_ACCELERATOR,
@@ -18,8 +20,6 @@ from spotarb.feeds.gcp.machine_types import (
 )
 from spotarb.feeds.gcp.network import bandwidth_gbps
 from spotarb.feeds.gcp.skus import RateBook
-from spotarb.gpus import canonical_gpu
-from spotarb.models import SpotPrice
 
 SOURCE: Final = "gcp-billing-catalog"
 

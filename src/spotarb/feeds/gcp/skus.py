@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from spotarb.errors import FeedParseError
+from spotarb.core.errors import FeedParseError
 
 logger = logging.getLogger(__name__)
 

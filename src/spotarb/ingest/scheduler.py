@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from spotarb.collect import FeedOutcome
-from spotarb.config import Settings
+from spotarb.core.config import Settings
+from spotarb.ingest.collect import FeedOutcome
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from spotarb.aggregator import Aggregator, BatchReport
-from spotarb.config import Settings
-from spotarb.errors import FeedUnconfigured, SpotArbError
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedUnconfigured, SpotArbError
+from spotarb.core.http import OutboundClients
 from spotarb.feeds.base import FEED_REGISTRY, ProgressCallback, ProgressEvent, load_feed
-from spotarb.http import OutboundClients
+from spotarb.ingest.aggregator import Aggregator, BatchReport
 
 logger = logging.getLogger(__name__)
 

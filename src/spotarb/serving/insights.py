@@ -14,9 +14,9 @@ from typing import Any, Final
 
 import numpy as np
 
-from spotarb.errors import ConfigError, NoPlacementError, SpotArbError
-from spotarb.gpus import GPU_IDS, require_gpu
-from spotarb.models import PROVIDERS
+from spotarb.core.errors import ConfigError, NoPlacementError, SpotArbError
+from spotarb.core.gpus import GPU_IDS, require_gpu
+from spotarb.core.models import PROVIDERS
 from spotarb.placement import PriceSnapshot, WorkloadRequirements
 from spotarb.placement.engine import place
 

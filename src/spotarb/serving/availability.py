@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from spotarb.models import SpotPrice
+from spotarb.core.models import SpotPrice
 
 #: Monthly interruption rate assumed when a row has none (the seed's 0.1).
 DEFAULT_INTERRUPTION_RATE: Final = 0.1

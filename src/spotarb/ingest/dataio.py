@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
-from spotarb._gc import gc_paused
-from spotarb.errors import DataFileError, ValidationError
-from spotarb.models import (
+from spotarb.core.errors import DataFileError, ValidationError
+from spotarb.core.gc_pause import gc_paused
+from spotarb.core.models import (
     ARCHES,
     CAMEL_TO_SNAKE,
     FIELD_NAMES,
@@ -36,8 +36,8 @@ from spotarb.models import (
     PriceKey,
     SpotPrice,
 )
-from spotarb.rows import PRICE_COLUMNS, PriceBatch, Row
-from spotarb.staging import StagedRows, reserve_stage_file
+from spotarb.core.rows import PRICE_COLUMNS, PriceBatch, Row
+from spotarb.ingest.staging import StagedRows, reserve_stage_file
 
 logger = logging.getLogger(__name__)
 
@@ -428,7 +428,7 @@ def _parse_csv_fast(
 
     The worker reads its part of the file itself (from a byte offset). Once it says
     its rows are valid this returns, and the worker goes on to stage them
-    (:mod:`spotarb.staging`) while this process writes its own; they come after
+    (:mod:`spotarb.ingest.staging`) while this process writes its own; they come after
     this process's rows.
     """
     if _body_size(handle) < SPLIT_MIN_CHARS:
@@ -467,20 +467,20 @@ def _parse_csv_part(path: Path, offset: int, names: list[str], now: datetime) ->
 
 
 class CsvWorker:
-    """The second process of a split parse (``python -m spotarb.csv_worker``).
+    """The second process of a split parse (``python -m spotarb.ingest.csv_worker``).
 
     It reads its part of the file from a byte offset and validates the rows, then
     says how many there are (8 bytes), writes them to a staging file
-    (:func:`spotarb.staging.write_stage`) and sends their keys (an 8-byte length,
+    (:func:`spotarb.ingest.staging.write_stage`) and sends their keys (an 8-byte length,
     then the marshalled list). A worker that cannot start or fails is not an error:
-    its part is parsed here instead. It is the :class:`~spotarb.staging.StageWriter`
+    its part is parsed here instead. It is the :class:`~spotarb.ingest.staging.StageWriter`
     of the staged rows it hands on.
     """
 
     #: The worker's exit status when a row is not for the fast path.
     DECLINED: Final = 3
     #: What runs as the worker (``python -m MODULE``).
-    MODULE = "spotarb.csv_worker"
+    MODULE = "spotarb.ingest.csv_worker"
 
     def __init__(
         self,

@@ -1,6 +1,6 @@
 """The running service: store + aggregator + snapshot + cache + schedule, wired together.
 
-Writes go through the :class:`~spotarb.aggregator.Aggregator` (one writer). After each
+Writes go through the :class:`~spotarb.ingest.aggregator.Aggregator` (one writer). After each
 commit the service builds a new :class:`ServiceState` — every current row, the
 placement snapshots (all rows, and only rows within their feed's max age), the
 best options and the arbitrage table — off to the side, then swaps it in with one
@@ -20,20 +20,20 @@ from typing import Any, TypeVar, cast
 
 from prometheus_client.core import Metric
 
-from spotarb.aggregator import Aggregator
-from spotarb.cache import KVCache, MemoryCache
-from spotarb.collect import FeedOutcome, run_feed
-from spotarb.config import Settings
-from spotarb.errors import NoPlacementError
+from spotarb.core.config import Settings
+from spotarb.core.errors import NoPlacementError
+from spotarb.core.http import OutboundClients
+from spotarb.core.models import SpotPrice
 from spotarb.feeds.base import FEED_REGISTRY, FeedStatus, feed_statuses
-from spotarb.http import OutboundClients
-from spotarb.insights import Shape, arbitrage, best_options, dumps, parse_shape, shapes_from
-from spotarb.metrics import ServiceMetrics, counter, gauge
-from spotarb.models import SpotPrice
+from spotarb.ingest.aggregator import Aggregator
+from spotarb.ingest.collect import FeedOutcome, run_feed
+from spotarb.ingest.scheduler import Scheduler
 from spotarb.placement import PriceSnapshot, WorkloadRequirements
 from spotarb.placement.engine import NoMatchError, place
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS
-from spotarb.scheduler import Scheduler
+from spotarb.serving.cache import KVCache, MemoryCache
+from spotarb.serving.insights import Shape, arbitrage, best_options, dumps, parse_shape, shapes_from
+from spotarb.serving.metrics import ServiceMetrics, counter, gauge
 from spotarb.store.base import PriceStore, WriteStats
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from spotarb.errors import UnknownGpuError
+from spotarb.core.errors import UnknownGpuError
 
 logger = logging.getLogger(__name__)
 

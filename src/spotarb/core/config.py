@@ -27,7 +27,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from spotarb.errors import ConfigError
+from spotarb.core.errors import ConfigError
 
 CommaList = Annotated[list[str], NoDecode]
 

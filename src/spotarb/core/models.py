@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any, Final, Literal
 
-from spotarb.errors import InvalidPriceError, ValidationError
+from spotarb.core.errors import InvalidPriceError, ValidationError
 
 Provider = Literal["aws", "azure", "gcp"]
 PROVIDERS: Final[tuple[str, ...]] = ("aws", "azure", "gcp")

@@ -5,7 +5,7 @@ It applies, to httpx and to boto3 alike:
 * the audit proxy (e.g. Kivera): ``SPOTARB_PROXY_URL`` or a per-feed
   ``SPOTARB_<FEED>_PROXY_URL``. When a proxy is configured a call never goes
   around it: if the proxy is down the call fails with
-  :class:`~spotarb.errors.ProxyUnavailableError` naming the proxy;
+  :class:`~spotarb.core.errors.ProxyUnavailableError` naming the proxy;
 * ``SPOTARB_CA_BUNDLE`` for TLS-intercepting proxies;
 * connect/read timeouts;
 * retries with jittered exponential backoff on 429, 5xx and connection
@@ -29,9 +29,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from spotarb._version import __version__
-from spotarb.config import Settings
-from spotarb.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
+from spotarb.core.config import Settings
+from spotarb.core.errors import FeedFetchError, FeedParseError, ProxyUnavailableError
+from spotarb.core.version import __version__
 
 if TYPE_CHECKING:
     from botocore.config import Config as BotocoreConfig

@@ -14,10 +14,10 @@ from itertools import chain
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, Final, overload
 
-from spotarb.models import PriceKey, SpotPrice
+from spotarb.core.models import PriceKey, SpotPrice
 
 if TYPE_CHECKING:  # staging builds on this module
-    from spotarb.staging import StagedRows
+    from spotarb.ingest.staging import StagedRows
 
 KEY_COLUMNS: Final = ("provider", "region", "availability_zone", "instance_type", "os")
 
@@ -108,7 +108,7 @@ class PriceBatch(Sequence[SpotPrice]):
     Only validated rows may go in: :meth:`from_prices`, or a parser whose output
     is tested to equal what ``SpotPrice`` would accept and hold.
 
-    Some rows may still be in a staging file (:class:`~spotarb.staging.StagedRows`,
+    Some rows may still be in a staging file (:class:`~spotarb.ingest.staging.StagedRows`,
     written by the CSV worker): the SQLite store merges those in SQL, and anything
     that reads :attr:`rows` loads them, in order, on first use.
     """

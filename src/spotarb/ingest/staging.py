@@ -24,8 +24,8 @@ from functools import partial
 from pathlib import Path
 from typing import Final, Protocol
 
-from spotarb.models import PriceKey
-from spotarb.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, row_key
+from spotarb.core.models import PriceKey
+from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, row_key
 
 #: The table a staging file holds its rows in, in :data:`PRICE_COLUMNS` order.
 STAGE_TABLE: Final = "staged_rows"

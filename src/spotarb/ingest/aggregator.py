@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from spotarb._gc import gc_paused
-from spotarb.errors import DuplicateKeyError
+from spotarb.core.errors import DuplicateKeyError
+from spotarb.core.gc_pause import gc_paused
+from spotarb.core.models import PriceKey, SpotPrice, price_key
 from spotarb.feeds.base import FeedResult
-from spotarb.models import PriceKey, SpotPrice, price_key
 from spotarb.store.base import PriceStore, WriteStats
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Getting prices in: feeds run once or on a schedule, files imported, the single writer."""

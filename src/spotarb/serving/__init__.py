@@ -1,0 +1,1 @@
+"""Serving what is stored: the service state, best options, arbitrage, cache, metrics."""
