@@ -51,6 +51,9 @@ def create_app(
         description="Multi-cloud spot price arbitrage: current prices, history, "
         "placements, best options and cross-cloud spreads.",
         lifespan=lifespan,
+        # The service exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks
+        # would only cost a provider lookup per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = svc
     for router in (
