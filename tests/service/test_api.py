@@ -150,12 +150,17 @@ def test_placement_decision_cache_and_invalidation(seeded: tuple[Service, Client
     assert decision["pricePerHour"] == 0.040
     assert decision["dataAgeSeconds"] >= 0 and "scoreBreakdown" in decision
     assert decision["alternatives"][0]["instanceType"] == "Standard_D2s_v5"
-    hits_before = service.cache.stats().hits
+    before = service.cache.stats()
     again = client.post(
-        "/v1/placements", json={"minCPU": 2, "minMemoryGB": 8, "strategy": "lowest-price"}
+        "/v1/placements", json={"strategy": "lowest-price", "minMemoryGB": 8, "minCPU": 2.0}
     )
-    assert again.content == first.content
-    assert service.cache.stats().hits == hits_before + 1
+    assert again.content == first.content  # same request, other order: one cache entry
+    after_hit = service.cache.stats()
+    # The route is the one path and asks the cache exactly once per request.
+    assert (after_hit.hits, after_hit.misses) == (before.hits + 1, before.misses)
+    client.post("/v1/placements", json={"minCPU": 3})
+    after_miss = service.cache.stats()
+    assert (after_miss.hits, after_miss.misses) == (after_hit.hits, after_hit.misses + 1)
     # A write swaps the snapshot: the next answer reflects it (no stale cache entry).
     write(
         service,
