@@ -28,20 +28,21 @@ async def create_placement(body: PlacementRequest, request: Request) -> Response
     """Where should this workload run right now? (Cached until the data changes.)
 
     The answer (status and JSON bytes) is cached under the state's generation and the
-    normalized requirements; the cache is asked once per request.
+    validated request (every field, defaults filled in): the cache is asked once, before
+    anything else is built. Requirements the engine refuses (422) are never cached.
     """
     service: Service = request.app.state.service
+    state = service.state
+    key = f"place:{state.generation}:{body.model_dump_json()}"
+    cached = service.cache.get(key)
+    if cached is not None:
+        head, _, payload = cached.partition(b"\n")
+        return JSONBytes(payload, status_code=int(head))
     try:
         req = body.requirements()
     except ValidationError as exc:
         field = encode.camel(exc.field)
         return JSONBytes(encode.dumps(error_body(field, f"{field}: {exc.reason}")), status_code=422)
-    state = service.state
-    key = f"place:{state.generation}:{int(body.allowStale)}:{req!r}"
-    cached = service.cache.get(key)
-    if cached is not None:
-        head, _, payload = cached.partition(b"\n")
-        return JSONBytes(payload, status_code=int(head))
     try:
         answer = service.place(req, allow_stale=body.allowStale, state=state)
     except NoCurrentMatch as exc:
