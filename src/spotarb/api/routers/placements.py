@@ -27,13 +27,15 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 async def create_placement(body: PlacementRequest, request: Request) -> Response:
     """Where should this workload run right now? (Cached until the data changes.)
 
-    The answer (status and JSON bytes) is cached under the state's generation and the
-    validated request (every field, defaults filled in): the cache is asked once, before
-    anything else is built. Requirements the engine refuses (422) are never cached.
+    The answer (status and JSON bytes) is cached under the data it ran on (the store's
+    data version and the fresh row count, which name the snapshot in any process that
+    shares the cache) and the validated request (every field, defaults filled in). The
+    cache is asked once, before anything else is built; refused requirements (422) are
+    never cached.
     """
     service: Service = request.app.state.service
     state = service.state
-    key = f"place:{state.generation}:{body.model_dump_json()}"
+    key = f"place:{state.version}:{len(state.fresh)}:{body.model_dump_json()}"
     cached = service.cache.get(key)
     if cached is not None:
         head, _, payload = cached.partition(b"\n")
