@@ -87,9 +87,10 @@ class PriceStore(Protocol):
     - **Current rows are upserted.** A new key is inserted; a stored row is rewritten
       only when some column differs, so re-sending identical rows writes nothing.
     - **History on change only.** A current row adds a ``price_history`` row when its
-      key is new or its price changed. ``history`` rows (backfilled older change
+      key is new or its price changed (replacing a stored one at the same key and
+      ``observed_at``: a correction). ``history`` rows (backfilled older change
       points) are merged without duplicates: one stored row per key and
-      ``observed_at``, an existing one is kept.
+      ``observed_at``, and an existing one is kept.
     - **Run and version.** The run is recorded (status ``ok``, or ``partial`` when
       ``errors`` is non-empty), and :meth:`data_version` moves when anything changed.
     """

@@ -317,7 +317,7 @@ class SqliteStore:
         sql = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type"
+        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type, os"
         if flt.limit is not None:
             sql += " LIMIT ?"
             args.append(flt.limit)
