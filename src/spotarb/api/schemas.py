@@ -55,7 +55,7 @@ class PlacementRequest(BaseModel):
 
 #: Request field → requirement field (every field but ``allowStale``).
 _FIELDS: Final = tuple(
-    (name, CAMEL_REQUIREMENTS[name])
+    (name, CAMEL_REQUIREMENTS.get(name, name))
     for name in PlacementRequest.model_fields
     if name != "allowStale"
 )
