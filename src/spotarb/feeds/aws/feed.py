@@ -188,6 +188,15 @@ class AwsFeed(Feed):
             f"({self.credential_note}; regions: {','.join(self.settings.aws_regions) or 'all'})"
         )
 
+    def reachability_url(self) -> str:
+        """The advisor (credential-free), else EC2 in the first region asked."""
+        if not self.credentialed:
+            return self.settings.aws_advisor_url
+        if self.settings.aws_endpoint_url:
+            return self.settings.aws_endpoint_url
+        region = (self.settings.aws_regions or [HOME_REGION])[0]
+        return f"https://ec2.{region}.amazonaws.com"
+
     # ------------------------------------------------------------------ collect
     def collect(
         self,
