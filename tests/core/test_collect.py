@@ -153,6 +153,26 @@ def test_unknown_feed_name(tmp_path: Path) -> None:
     assert code == 2 and "unknown feed 'oracle'" in err
 
 
+def test_feed_takes_a_comma_list(
+    registry: None, httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPOTARB_AZURE_PRICES_URL", httpserver.url_for("/prices"))
+    serve(httpserver, "eastus", [{"sku": "Standard_D2s_v3", "price": 0.02}])
+    code, out, err = collect(str(tmp_path / "x.db"), "--feed", "azure, gcp", "--json")
+    assert code == 1, err  # gcp was asked for by name and is not configured
+    assert [(o["feed"], o["status"]) for o in json.loads(out)] == [
+        ("azure", "ok"),
+        ("gcp", "skipped"),
+    ]
+
+
+def test_feed_list_with_an_unknown_name_is_refused_naming_it(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    code, _, err = collect(str(db), "--feed", "aws,oracle")
+    assert code == 2 and "unknown feed 'oracle'" in err
+    assert not db.exists()  # refused before anything ran
+
+
 def test_feeds_command_shows_configuration(registry: None, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("SPOTARB_AZURE_PRICES_URL", "http://127.0.0.1:9/prices")
