@@ -19,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
+    # Click's plain help: typer's rich panels print "<bool>" after flags, as if they took a value.
+    rich_markup_mode=None,
 )
 
 app.command("import")(data.import_command)

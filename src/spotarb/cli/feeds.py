@@ -82,6 +82,7 @@ def collect_command(
         typer.Option(
             "--feed",
             "-f",
+            metavar="FEEDS",
             help=f"Feeds to run, comma list ({','.join(FEED_REGISTRY)}); default: the enabled ones.",
         ),
     ] = None,
