@@ -83,7 +83,7 @@ def collect_command(
             "--feed",
             "-f",
             metavar="FEEDS",
-            help=f"Feeds to run, comma list ({','.join(FEED_REGISTRY)}); default: the enabled ones.",
+            help=f"Feeds to run, comma list ({','.join(FEED_REGISTRY)}); default: enabled ones.",
         ),
     ] = None,
     since: Annotated[
