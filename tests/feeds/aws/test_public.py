@@ -16,6 +16,7 @@ from spotarb.feeds.aws.advisor import AdvisorCache, parse_advisor
 from spotarb.feeds.aws.public_feed import decode_feed_text, parse_price, parse_public_feed
 from spotarb.feeds.base import ProgressEvent
 from tests.feeds.aws.conftest import ADVISOR_PATH, feed_settings, make_feed
+from tests.recorded import recorded_file
 
 
 def test_no_credentials_means_credential_free_mode(public_endpoints: HTTPServer) -> None:
@@ -162,9 +163,7 @@ def test_malformed_public_prices_are_counted() -> None:
 
 
 def test_real_advisor_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "spot-advisor-data.json"
-    if not path.exists():
-        pytest.skip("no advisor sample")
+    path = recorded_file(shared_dir, "samples/aws/spot-advisor-data.json")
     payload = json.loads(path.read_text())
     data = parse_advisor(payload)
     linux = sum(len(v.get("Linux", {})) for v in payload["spot_advisor"].values())
@@ -180,9 +179,9 @@ def test_real_advisor_sample(shared_dir: Path) -> None:
 
 
 def test_real_public_feed_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "spotinfo_website-spot-json_af-south-1_trimmed.json"
-    if not path.exists():
-        pytest.skip("no spot.json sample")
+    path = recorded_file(
+        shared_dir, "samples/aws/spotinfo_website-spot-json_af-south-1_trimmed.json"
+    )
     parsed = parse_public_feed(json.loads(path.read_text()))
     prices = {p.instance_type: float(p.price) for p in parsed.prices}
     assert prices["m5.large"] == 0.023 and prices["t3.nano"] == 0.0009
@@ -203,9 +202,9 @@ def test_last_modified_is_observed_at(httpserver: HTTPServer) -> None:
 
 
 def test_real_legacy_feed_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "ligoj_legacy-spot.js_inner-json_trimmed-fixture.json"
-    if not path.exists():
-        pytest.skip("no legacy sample")
+    path = recorded_file(
+        shared_dir, "samples/aws/ligoj_legacy-spot.js_inner-json_trimmed-fixture.json"
+    )
     parsed = parse_public_feed(decode_feed_text(path.read_text()))
     regions = {p.region for p in parsed.prices}
     assert {"us-east-1", "eu-west-1"} <= regions  # us-east / eu-ireland mapped
