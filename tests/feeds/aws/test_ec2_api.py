@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from spotarb.feeds.aws import SOURCE_API
-from spotarb.feeds.aws.specs import SpecCache
+from spotarb.feeds.aws.specs import SPEC_TTL_SECONDS
 from spotarb.feeds.base import ProgressEvent
+from spotarb.feeds.ttl import TtlCache
 from tests.feeds.aws.conftest import SpotSeed, feed_settings, make_feed
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
@@ -128,13 +130,13 @@ def test_specs_are_cached_between_runs(
     seed.add("us-east-1", "us-east-1a", "m5.large", "0.040000", ago(hours=1))
     seed.add("us-east-1", "us-east-1a", "zz9.mega", "1.000000", ago(hours=1))
     settings = feed_settings(public_endpoints, moto_url, aws_regions="us-east-1")
-    cache = SpecCache()
+    cache: TtlCache[tuple[str, str], Any] = TtlCache(SPEC_TTL_SECONDS)
     make_feed(settings, spec_cache=cache).collect()
     assert seed.instance_type_calls == 1
     second = make_feed(settings, spec_cache=cache).collect()
     assert seed.instance_type_calls == 1  # known and unknown types both cached
     assert [r.instance_type for r in second.prices] == ["m5.large"]
-    expired = SpecCache(ttl=0.0)
+    expired: TtlCache[tuple[str, str], Any] = TtlCache(0.0)
     make_feed(settings, spec_cache=expired).collect()
     make_feed(settings, spec_cache=expired).collect()
     assert seed.instance_type_calls == 3

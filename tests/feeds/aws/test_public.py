@@ -6,15 +6,17 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from spotarb.core.errors import FeedFetchError, FeedParseError
 from spotarb.feeds.aws import SOURCE_PUBLIC
-from spotarb.feeds.aws.advisor import AdvisorCache, parse_advisor
+from spotarb.feeds.aws.advisor import ADVISOR_TTL_SECONDS, parse_advisor
 from spotarb.feeds.aws.public_feed import decode_feed_text, parse_price, parse_public_feed
 from spotarb.feeds.base import ProgressEvent
+from spotarb.feeds.ttl import TtlCache
 from tests.feeds.aws.conftest import ADVISOR_PATH, feed_settings, make_feed
 from tests.recorded import recorded_file
 
@@ -88,7 +90,7 @@ def test_public_feed_down_raises(httpserver: HTTPServer) -> None:
 
 def test_advisor_is_cached(public_endpoints: HTTPServer) -> None:
     settings = feed_settings(public_endpoints)
-    cache = AdvisorCache()
+    cache: TtlCache[str, Any] = TtlCache(ADVISOR_TTL_SECONDS)
     make_feed(settings, advisor_cache=cache).collect()
     make_feed(settings, advisor_cache=cache).collect()
     assert cache.fetches == 1
@@ -98,7 +100,7 @@ def test_advisor_is_cached(public_endpoints: HTTPServer) -> None:
 
 def test_advisor_refresh_follows_the_advisor_interval(public_endpoints: HTTPServer) -> None:
     now = [1000.0]
-    cache = AdvisorCache(clock=lambda: now[0])
+    cache: TtlCache[str, Any] = TtlCache(ADVISOR_TTL_SECONDS, clock=lambda: now[0])
     settings = feed_settings(public_endpoints, aws_advisor_interval=3600)
     make_feed(settings, advisor_cache=cache).collect()
     now[0] += 3000  # within the interval: no new fetch
