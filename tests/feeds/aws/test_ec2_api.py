@@ -221,7 +221,7 @@ def test_malformed_page_gives_region_error(
     assert result.regions_ok == ["us-west-2"]
     [error] = result.errors
     assert error.region == "us-east-1"
-    assert "2 malformed" in error.message and "non-numeric SpotPrice 'abc'" in error.message
+    assert "2 malformed" in error.message and "SpotPrice 'abc' is not a number" in error.message
     keys = {(r.region, r.availability_zone) for r in result.prices}
     # The key with a bad newest point is dropped (its price is unknown), never the older one.
     assert keys == {("us-east-1", "us-east-1a"), ("us-west-2", "us-west-2a")}

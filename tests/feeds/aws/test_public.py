@@ -115,7 +115,7 @@ def test_price_strings() -> None:
     assert str(parse_price("0.023")) == "0.023"
     assert float(parse_price("9.0E-4") or 0) == 0.0009
     assert parse_price("N/A*") is None and parse_price("N/A") is None
-    with pytest.raises(ValueError, match="non-numeric"):
+    with pytest.raises(ValueError, match="not a number"):
         parse_price("abc")
     with pytest.raises(ValueError, match="not positive"):
         parse_price("0")

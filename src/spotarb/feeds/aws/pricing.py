@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from spotarb.feeds.aws.ec2 import _pages
+from spotarb.feeds.decimals import positive_decimal
 from spotarb.feeds.ttl import TtlCache
 
 #: The Price List API answers in us-east-1 (also eu-central-1, ap-south-1).
@@ -45,11 +45,10 @@ def parse_price_list_item(item: str | Mapping[str, Any]) -> tuple[str, float] | 
             if dim.get("unit") not in {"Hrs", "Hours"}:
                 continue
             try:
-                price = Decimal(str((dim.get("pricePerUnit") or {}).get("USD")))
-            except InvalidOperation:
+                price = positive_decimal((dim.get("pricePerUnit") or {}).get("USD"), "USD")
+            except ValueError:
                 continue
-            if price.is_finite() and price > 0:
-                return str(itype), float(price)
+            return str(itype), float(price)
     return None
 
 
