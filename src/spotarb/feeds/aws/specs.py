@@ -2,7 +2,7 @@
 
 Memory is MiB → GiB; GPUs come from ``GpuInfo`` only (Trainium/Inferentia live
 in ``NeuronInfo``/``InferenceAcceleratorInfo`` and are not GPUs); the GPU name
-goes through the shared vocabulary (:func:`spotarb.core.gpus.canonical_gpu`).
+goes through the one GPU vocabulary (:func:`spotarb.core.gpus.canonical_gpu`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Azure Retail Prices API: one walk per region, then pick the right items.
 
-The catalogue mixes items that must never reach an hourly spot price
-(cloud-apis.md §B1): dev/test and reservation price types (reservation rows
+The catalogue mixes items that must never reach an hourly spot price:
+dev/test and reservation price types (reservation rows
 say "1 Hour" but carry the whole-term price), legacy "Low Priority" meters,
 Windows products (licence included), non-primary meter duplicates, Cloud
 Services, items without an ``armSkuName``, and several effective dates for one
