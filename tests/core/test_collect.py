@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -72,11 +73,17 @@ class NeverConfigured(Feed):
 
 
 @pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(feeds_base.FEED_REGISTRY, "azure", f"{__name__}:ServerFeed")
-    monkeypatch.setitem(feeds_base.FEED_REGISTRY, "gcp", f"{__name__}:NeverConfigured")
-    monkeypatch.delitem(feeds_base.FEED_REGISTRY, "aws")
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test feeds in place of azure and gcp, no aws; the registry restored in order after."""
+    saved = dict(feeds_base.FEED_REGISTRY)
+    feeds_base.FEED_REGISTRY.clear()
+    feeds_base.FEED_REGISTRY.update(
+        {"azure": f"{__name__}:ServerFeed", "gcp": f"{__name__}:NeverConfigured"}
+    )
     monkeypatch.setenv("SPOTARB_MAX_RETRIES", "0")
+    yield
+    feeds_base.FEED_REGISTRY.clear()
+    feeds_base.FEED_REGISTRY.update(saved)
 
 
 def serve(httpserver: HTTPServer, region: str, items: list[dict[str, object]] | None) -> None:
