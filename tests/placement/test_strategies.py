@@ -19,7 +19,7 @@ def order(decision: PlacementDecision) -> list[str]:
     return [decision.instance_type] + [a.instance_type for a in decision.alternatives]
 
 
-# The classic example shapes: a 2 vCPU / 4 GB requirement against small instances on three clouds.
+# The seed's shapes: a 2 vCPU / 4 GB requirement against small instances on three clouds.
 SEED_ROWS = [
     price("m5.large", 0.0384, vcpu=2, memory_gb=8, interruption_rate=0.05),
     price("e2-medium", 0.01, provider="gcp", region="us-central1", vcpu=2, memory_gb=4),

@@ -15,7 +15,7 @@ Name = Field(min_length=1, max_length=MAX_NAME)
 
 
 class PlacementRequest(BaseModel):
-    """A workload's requirements (the API's camelCase names) and how to rank places."""
+    """A workload's requirements (the seed's camelCase names) and how to rank places."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False)
 

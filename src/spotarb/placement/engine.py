@@ -274,10 +274,10 @@ def find_optimal_placement(
     *,
     now: datetime | None = None,
 ) -> PlacementDecision:
-    """``findOptimalPlacement``: the best place plus alternatives, or NoPlacementError.
+    """The seed's ``findOptimalPlacement``: best place plus alternatives, or NoPlacementError.
 
     ``requirements`` may be a :class:`WorkloadRequirements` or a mapping with the
-    API's camelCase (or snake_case) keys; ``prices`` any iterable of
+    seed's camelCase (or snake_case) keys; ``prices`` any iterable of
     :class:`SpotPrice` or a prepared :class:`PriceSnapshot` (reuse one for speed).
     """
     req = (

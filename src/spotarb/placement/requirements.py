@@ -38,7 +38,7 @@ _ARCH_ALIASES: Final[dict[str, str]] = {
     "arm": "arm64",
 }
 
-#: The API's camelCase requirement names → snake_case fields.
+#: The seed's camelCase requirement names → snake_case fields.
 CAMEL_REQUIREMENTS: Final[dict[str, str]] = {
     "minCPU": "min_cpu",
     "minCpu": "min_cpu",
@@ -111,7 +111,7 @@ class WorkloadRequirements:
 
     ``min_cpu``/``min_memory_gb``/``gpu_count``/``gpu_type``/``preferred_regions``/
     ``max_price_per_hour``/``max_interruption_rate``/``network_bandwidth_gbps`` are
-    the core requirements; the rest refine them. ``not_older_than`` drops prices collected
+    the seed's; the rest extend it. ``not_older_than`` drops prices collected
     before that instant (the service's staleness cut-off).
     """
 
@@ -204,7 +204,7 @@ class WorkloadRequirements:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> WorkloadRequirements:
-        """Build from snake_case or the API's camelCase keys; unknown keys are refused."""
+        """Build from snake_case or the seed's camelCase keys; unknown keys are refused."""
         known = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in data.items():

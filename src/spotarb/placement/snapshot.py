@@ -28,7 +28,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Monthly interruption rate assumed when a row has none (the classic 0.1).
+#: Monthly interruption rate assumed when a row has none (the seed's 0.1).
 DEFAULT_INTERRUPTION_RATE: Final = 0.1
 #: Upper bounds of the interruption bands (<5%, 5–10%, 10–15%, 15–20%, >20%).
 BAND_EDGES: Final[tuple[float, ...]] = (0.05, 0.10, 0.15, 0.20)
@@ -109,7 +109,7 @@ class PriceSnapshot:
     collected_ts: FloatArray
     provider_code: IntArray
     region_code: IntArray
-    #: 100·(1 − r), r = 0.1 when unknown (the classic availability score).
+    #: 100·(1 − r), r = 0.1 when unknown (the seed's availability score).
     availability: FloatArray
     #: Hourly hazard λ = −ln(1 − r)/730, r = 0.1 when unknown.
     hazard: FloatArray
