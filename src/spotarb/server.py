@@ -17,6 +17,7 @@ import uvicorn
 
 from spotarb.core.config import Settings
 from spotarb.core.errors import ServeError
+from spotarb.core.http import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def run(settings: Settings, *, collect: bool = True, log_level: str = "info") ->
         app = create_app(settings, collect=collect)
         logger.warning(
             "spotarb serving %s on http://%s:%d (collect=%s)",
-            settings.db,
+            redact_url(settings.db),  # a database URL may hold a password
             settings.host,
             sock.getsockname()[1],
             collect,

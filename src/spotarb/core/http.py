@@ -71,6 +71,8 @@ def redact_url(url: str | httpx.URL | None) -> str:
             for k, v in parse_qsl(query, keep_blank_values=True)
         ]
         query = urlencode(pairs, safe="$',:/ *")
+    if netloc == parts.netloc and query == parts.query:
+        return str(url)  # nothing to hide: unchanged (urlunsplit would drop "////" slashes)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
