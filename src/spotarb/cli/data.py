@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +25,7 @@ from spotarb.cli.common import (
     store_for,
     table,
 )
-from spotarb.core.errors import DataFileError
+from spotarb.core.errors import DataFileError, DiskFullError
 from spotarb.core.gpus import require_gpu
 from spotarb.core.rows import PriceBatch
 from spotarb.ingest.aggregator import Aggregator
@@ -72,7 +73,7 @@ def import_command(
             err_console.print(f"skipped {line}", highlight=False, soft_wrap=True, markup=False)
     if not parsed.prices:
         raise DataFileError("no valid rows to import")
-    store = store_for(db)
+    store = store_for(db, create=True)
     # The aggregator keeps the newest row per key and files older ones as history.
     report = Aggregator(store).write("import", parsed.prices)
     history = report.duplicates
@@ -128,6 +129,8 @@ def export_command(
         with output.open("w", encoding="utf-8", newline="") as handle:
             count = writer(rows, handle)
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskFullError(f"cannot write {output}") from None
         raise DataFileError(f"{output}: cannot write: {exc.strerror}") from None
     err_console.print(f"Wrote {count} rows to {output}", highlight=False)
 
