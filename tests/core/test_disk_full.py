@@ -28,7 +28,7 @@ from spotarb.store.sqlite import SqliteStore
 runner = CliRunner()
 
 HEADER = (
-    "provider,region,availability_zone,instance_type,vcpu,memory_gb,price_per_hour,observed_at\n"  # noqa: E501
+    "provider,region,availability_zone,instance_type,vcpu,memory_gb,price_per_hour,observed_at\n"
 )
 GOOD = HEADER + "aws,us-east-1,us-east-1a,m5.large,2,8,0.035,2026-11-01T12:00:00Z\n"
 

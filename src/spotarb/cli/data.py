@@ -59,6 +59,7 @@ def import_command(
         parsed.rows_read += one.rows_read
         batches.append(one.prices)
         parsed.errors.extend(one.errors)
+        parsed.flags.merge(one.flags)
     parsed.prices = PriceBatch.concat(batches)
     if parsed.errors and not skip_invalid:
         for line in describe_errors(parsed.errors):
@@ -78,6 +79,7 @@ def import_command(
     report = Aggregator(store).write("import", parsed.prices)
     history = report.duplicates
     s = report.stats
+    flags = parsed.flags
     summary = {
         "rowsRead": parsed.rows_read,
         "invalid": len(parsed.errors),
@@ -85,23 +87,44 @@ def import_command(
         "changed": s.changed,
         "unchanged": s.unchanged,
         "historyAdded": s.history_added,
+        "unknownGpu": {"rows": flags.unknown_gpu.rows, "first": flags.unknown_gpu.first},
+        "spotAboveOnDemand": {
+            "rows": flags.above_on_demand.rows,
+            "first": flags.above_on_demand.first,
+        },
         "database": store.url,
     }
     if as_json:
         print_json(summary)
         return
     repeated = (
-        f"; {history} {'row' if history == 1 else 'rows'} repeated a key (the newest "
+        f"; {history} {_rows(history)} repeated a key (the newest "
         "observation of each key is current, older ones are history)"
+    )
+    unknown = (
+        f"; {flags.unknown_gpu.rows} {_rows(flags.unknown_gpu.rows)} with a GPU the "
+        "vocabulary does not know, stored as unknown:<name> "
+        f"(first: {flags.unknown_gpu.first})"
+    )
+    above = (
+        f"; {flags.above_on_demand.rows} {_rows(flags.above_on_demand.rows)} with a spot "
+        f"price above on-demand, kept (first: {flags.above_on_demand.first})"
     )
     console.print(
         f"Imported into {store.url}: {parsed.rows_read} rows read, {s.inserted} inserted, "
         f"{s.changed} changed, {s.unchanged} unchanged, {s.history_added} history rows added"
         + (f", {len(parsed.errors)} invalid skipped" if parsed.errors else "")
-        + (repeated if history else ""),
+        + (repeated if history else "")
+        + (unknown if flags.unknown_gpu.rows else "")
+        + (above if flags.above_on_demand.rows else ""),
         highlight=False,
+        markup=False,  # file names and GPU names are shown as they are
         soft_wrap=True,  # one line, for scripts that grep it
     )
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 @cli_errors
