@@ -86,7 +86,7 @@ def check_values(values: dict[str, Any]) -> None:
         if isinstance(value, str):
             check_text(name, value)
     gpu = values.get("gpu_type")
-    if isinstance(gpu, str):
+    if isinstance(gpu, str) and values.get("gpu_count"):  # else refused as it was written
         values["gpu_type"] = gpu_id(gpu)
 
 
