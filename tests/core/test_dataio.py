@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,7 +92,9 @@ any_cells = st.fixed_dictionaries(
         "interruption_source": st.sampled_from(["", "advisor", " ", "adv\nisor"]),
         # NOW is 2026-11-28T00:00Z: more than one day ahead is refused.
         "observed_at": st.sampled_from(OBSERVED_CELLS),
-        "collected_at": st.sampled_from(["", "2026-11-01T12:00:00+00:00", "2026-11-01T12:00:00"]),
+        "collected_at": st.sampled_from(
+            ["", "2026-11-01T12:00:00+00:00", "2026-11-01T12:00:00", "2099-01-01T00:00:00Z"]
+        ),
     }
 )
 
@@ -195,6 +198,16 @@ def test_each_import_rule_is_held_by_both_paths(column: str, cell: str, message:
     assert bulk(text) is None  # the fast path declines ...
     [error] = by_rows(text).errors  # ... and the row path names the line and the field
     assert str(error).startswith(f"x.csv:3: {message}")
+
+
+@pytest.mark.parametrize("reader", [by_rows, by_file])
+def test_a_future_time_accepted_as_collected_at_is_still_refused_as_observed_at(
+    reader: Callable[[str], ParsedFile],
+) -> None:
+    later = "2026-12-01T00:00:00Z"  # collected_at may be anything; observed_at may not
+    text = rows_text([CLEAN | {"collected_at": later}, CLEAN | {"observed_at": later}])
+    [error] = reader(text).errors
+    assert str(error).startswith("x.csv:3: observed_at: is more than 1 day in the future")
 
 
 def test_gpu_names_are_mapped_as_the_feeds_map_them() -> None:

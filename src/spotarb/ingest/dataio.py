@@ -124,7 +124,8 @@ class _Converter:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.times: dict[str, datetime] = {}
+        # One cache per field: a time accepted as collected_at may be refused as observed_at.
+        self.times: dict[str, dict[str, datetime]] = {name: {} for name in _TIMES}
 
     def convert(self, name: str, value: Any) -> Any:
         if isinstance(value, str):
@@ -186,7 +187,8 @@ class _Converter:
             return value
         if not isinstance(value, str):
             raise ValidationError(name, value, "must be an ISO 8601 timestamp")
-        cached = self.times.get(value)
+        cache = self.times[name]
+        cached = cache.get(value)
         if cached is not None:
             return cached
         try:
@@ -201,8 +203,8 @@ class _Converter:
             raise ValidationError(name, value, "is out of range in UTC") from None
         if name == "observed_at":
             check_observed_at(when, self.now, value)
-        if len(self.times) < _TIME_CACHE_LIMIT:
-            self.times[value] = when
+        if len(cache) < _TIME_CACHE_LIMIT:
+            cache[value] = when
         return when
 
 
