@@ -21,6 +21,7 @@ from spotarb.cli.common import (
     print_json,
     settings_for,
     split_list,
+    store_for,
     table,
 )
 from spotarb.core.errors import ValidationError
@@ -28,7 +29,6 @@ from spotarb.placement import STRATEGIES, PlacementDecision, WorkloadRequirement
 from spotarb.serving.placing import NoCurrentMatch, decide
 from spotarb.serving.snapshot_builder import load_snapshots
 from spotarb.serving.staleness import StalenessPolicy
-from spotarb.store import open_store
 
 #: Requirement field → the flag that sets it, so errors name what the user typed.
 FLAGS = {
@@ -137,7 +137,7 @@ def place_command(
         flag = FLAGS.get(exc.field, exc.field)
         raise fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID) from None
     settings = settings_for(db)
-    store = open_store(settings.db)
+    store = store_for(db)
     try:
         snapshots = load_snapshots(store, StalenessPolicy.from_settings(settings))
     finally:
