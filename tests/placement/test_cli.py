@@ -53,7 +53,7 @@ def test_table_output(db: str) -> None:
     assert "region preference: not requested" in out
 
 
-def test_json_output_uses_seed_names(db: str) -> None:
+def test_json_output_uses_camel_case_names(db: str) -> None:
     code, out, _ = run(
         "--cpu", "8", "--memory", "32", "--regions", "us-east-1,eastus", "--json", "--db", db
     )

@@ -86,7 +86,7 @@ def test_one_snapshot_serves_concurrent_queries() -> None:
         WorkloadRequirements(min_cpu=c, min_memory_gb=m, strategy=s, job_hours=5)
         for c in (1, 4, 16)
         for m in (1, 8)
-        for s in ("balanced", "seed", "capacity-optimized", "expected-cost")
+        for s in ("balanced", "weighted", "capacity-optimized", "expected-cost")
     ]
     expected = [engine.place(r, now=NOW).to_camel() for r in reqs]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -103,7 +103,7 @@ def test_early_stop_scans_only_a_prefix() -> None:
 
     def key(idx: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
         seen.append(idx.size)
-        return -strategies.scores(snap, idx, req, 0.01, seed=False).total
+        return -strategies.scores(snap, idx, req, 0.01, weighted=False).total
 
     mask = np.ones(len(snap), dtype=np.bool_)
     best = strategies.scan_price_order(

@@ -17,11 +17,12 @@ import numpy as np
 
 from spotarb.core.errors import NoPlacementError
 from spotarb.core.models import SpotPrice, utcnow
-from spotarb.placement import strategies
+from spotarb.core import geo
+from spotarb.placement import families, strategies
 from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
 from spotarb.placement.explain import explain_no_match
 from spotarb.placement.requirements import WorkloadRequirements
-from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot
+from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot, code_mask
 from spotarb.store.base import PriceStore
 
 logger = logging.getLogger(__name__)
@@ -42,14 +43,21 @@ Filter = tuple[str, Callable[[], BoolArray]]
 
 
 def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
-    """The active filters (name, mask builder) in the order they are applied and reported."""
+    """The active filters (name, mask builder) in the order they are applied and reported.
+
+    Patterns (regions, families) are resolved once against the snapshot's distinct
+    names, never per row.
+    """
     out: list[Filter] = []
     if req.providers:
         out.append(("providers", lambda: snap.provider_mask(req.providers)))
+    if req.regions:
+        out.append(("regions", lambda: region_pattern_mask(snap, req.regions)))
     if req.exclude_regions:
-        out.append(("exclude_regions", lambda: ~snap.region_mask(req.exclude_regions)))
-    if req.arch is not None:
-        arch_code = snap.arches.index(req.arch) if req.arch in snap.arches else -1
+        out.append(("exclude_regions", lambda: ~region_pattern_mask(snap, req.exclude_regions)))
+    arch = req.arch_filter
+    if arch is not None:
+        arch_code = snap.arches.index(arch) if arch in snap.arches else -1
         out.append(("arch", lambda: snap.arch_code == arch_code))
     if req.not_older_than is not None:
         cutoff = req.not_older_than.timestamp()
@@ -59,11 +67,27 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
     if req.min_memory_gb > 0:
         out.append(("min_memory_gb", lambda: snap.memory_gb >= req.min_memory_gb))
     need = req.gpu_minimum
-    if req.gpu_type is not None:
-        gpu_code = snap.gpu_index.get(req.gpu_type, -2)
-        out.append(("gpu", lambda: (snap.gpu_code == gpu_code) & (snap.gpu_count >= need)))
+    if req.gpu_choices:
+        codes = [snap.gpu_index[g] for g in req.gpu_choices if g in snap.gpu_index]
+        out.append(
+            (
+                "gpu",
+                lambda: (
+                    code_mask(snap.gpu_code, codes, len(snap.gpu_types)) & (snap.gpu_count >= need)
+                ),
+            )
+        )
     elif need > 0:
         out.append(("gpu", lambda: snap.is_gpu & (snap.gpu_count >= need)))
+    if req.min_gpu_memory_gb is not None:
+        least = req.min_gpu_memory_gb
+        out.append(("min_gpu_memory_gb", lambda: snap.gpu_memory_gb >= least))
+    if req.include_families:
+        out.append(("include_families", lambda: family_mask(snap, req.include_families)))
+    if req.exclude_families:
+        out.append(("exclude_families", lambda: ~family_mask(snap, req.exclude_families)))
+    if req.exclude_burstable:
+        out.append(("exclude_burstable", lambda: ~burstable_mask(snap)))
     if req.network_bandwidth_gbps is not None and req.network_bandwidth_gbps > 0:
         low = req.network_bandwidth_gbps
         out.append(("network_bandwidth_gbps", lambda: ~(snap.bandwidth < low)))
@@ -74,6 +98,26 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
         most = req.max_interruption_rate
         out.append(("max_interruption_rate", lambda: snap.rate <= most))
     return out
+
+
+def region_pattern_mask(snap: PriceSnapshot, patterns: tuple[str, ...]) -> BoolArray:
+    """Rows in a region named by ``patterns`` (names, globs, ``geo:`` groups)."""
+    if all(map(geo.is_plain, patterns)):
+        return snap.region_mask(patterns)
+    codes = snap.matching("region", patterns, snap.regions, geo.region_matches)
+    return code_mask(snap.region_code, codes, len(snap.regions))
+
+
+def family_mask(snap: PriceSnapshot, patterns: tuple[str, ...]) -> BoolArray:
+    """Rows whose instance type or family matches one of ``patterns``."""
+    codes = snap.matching("family", patterns, snap.instance_types, families.family_matches)
+    return code_mask(snap.type_code, codes, len(snap.instance_types))
+
+
+def burstable_mask(snap: PriceSnapshot) -> BoolArray:
+    """Rows of a burstable (shared-core) instance type."""
+    codes = snap.matching("burstable", (), snap.instance_types, families.burstable_matches)
+    return code_mask(snap.type_code, codes, len(snap.instance_types))
 
 
 class PlacementEngine:
@@ -165,7 +209,7 @@ def place(
     matched = left
     preference = "not-requested"
     if req.preferred_regions:
-        preferred = mask & snap.region_mask(req.preferred_regions)
+        preferred = mask & region_pattern_mask(snap, req.preferred_regions)
         count = int(np.count_nonzero(preferred))
         if count:
             preference = "applied"
@@ -218,8 +262,8 @@ def build_decisions(
     cheapest: float,
     now: datetime,
 ) -> list[PlacementDecision]:
-    seed = req.strategy == "seed"
-    sc = strategies.scores(snap, positions, req, cheapest, seed=seed)
+    weighted = req.strategy == "weighted"
+    sc = strategies.scores(snap, positions, req, cheapest, weighted=weighted)
     hours = cost = None
     if req.job_hours is not None:
         hours = strategies.expected_hours(snap, positions, req).tolist()
@@ -274,10 +318,10 @@ def find_optimal_placement(
     *,
     now: datetime | None = None,
 ) -> PlacementDecision:
-    """The seed's ``findOptimalPlacement``: best place plus alternatives, or NoPlacementError.
+    """The best place plus alternatives, or NoPlacementError.
 
     ``requirements`` may be a :class:`WorkloadRequirements` or a mapping with the
-    seed's camelCase (or snake_case) keys; ``prices`` any iterable of
+    API's camelCase (or snake_case) keys; ``prices`` any iterable of
     :class:`SpotPrice` or a prepared :class:`PriceSnapshot` (reuse one for speed).
     """
     req = (
