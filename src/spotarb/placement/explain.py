@@ -97,8 +97,8 @@ def explain_no_match(
         present = ", ".join(snap.providers) or "none"
         return f"{head}; there are no prices from {', '.join(req.providers)} (present: {present})"
     if blocking == "regions":
-        present = sorted({snap.regions[c] for c in np.unique(snap.region_code[idx]).tolist()})
-        shown = ", ".join(present[:8]) + (", …" if len(present) > 8 else "")
+        where = sorted({snap.regions[c] for c in np.unique(snap.region_code[idx]).tolist()})
+        shown = ", ".join(where[:8]) + (", …" if len(where) > 8 else "")
         return (
             f"{head}; no candidate is in {', '.join(req.regions)} "
             f"(the {left} candidates are in {shown})"

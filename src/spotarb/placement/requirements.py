@@ -59,7 +59,6 @@ CAMEL_REQUIREMENTS: Final[dict[str, str]] = {
     "excludeRegions": "exclude_regions",
     "regions": "regions",
     "minGPUMemoryGB": "min_gpu_memory_gb",
-    "minGpuMemoryGB": "min_gpu_memory_gb",
     "gpuTypes": "gpu_types",
     "includeFamilies": "include_families",
     "excludeFamilies": "exclude_families",
