@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from spotarb.core import geo
 from spotarb.core.errors import NoPlacementError
 from spotarb.core.models import SpotPrice, utcnow
-from spotarb.core import geo
 from spotarb.placement import families, strategies
 from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
 from spotarb.placement.explain import explain_no_match
