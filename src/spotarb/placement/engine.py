@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import fields
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from spotarb.core import geo
 from spotarb.core.errors import NoPlacementError
 from spotarb.core.models import SpotPrice, utcnow
+from spotarb.core.rows import PRICE_COLUMNS
 from spotarb.placement import families, strategies
 from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
 from spotarb.placement.explain import explain_no_match
@@ -251,8 +253,32 @@ def place(
             f"{bandwidth_unknown} candidates have no known network bandwidth and were not checked"
         )
     decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
-    head = decisions[0]
-    return replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
+    return _with_extras(decisions[0], tuple(decisions[1:]), summary, tuple(notes))
+
+
+def _with_extras(
+    head: PlacementDecision,
+    alternatives: tuple[PlacementDecision, ...],
+    summary: PlacementSummary,
+    notes: tuple[str, ...],
+) -> PlacementDecision:
+    """``head`` with its alternatives, summary and notes (cheaper than dataclasses.replace)."""
+    values = {name: getattr(head, name) for name in _DECISION_FIELDS}
+    return PlacementDecision(**values, alternatives=alternatives, summary=summary, notes=notes)
+
+
+_DECISION_FIELDS = tuple(
+    f.name for f in fields(PlacementDecision) if f.name not in ("alternatives", "summary", "notes")
+)
+_AT = {name: i for i, name in enumerate(PRICE_COLUMNS)}
+_PLAIN = itemgetter(
+    *(_AT[name] for name in (
+        "provider", "region", "availability_zone", "instance_type", "price_per_hour", "vcpu",
+        "memory_gb", "gpu_count", "gpu_type", "gpu_memory_gb", "arch",
+        "network_bandwidth_gbps", "interruption_rate", "interruption_source",
+        "on_demand_price_per_hour", "observed_at", "collected_at",
+    ))
+)  # fmt: skip
 
 
 def build_decisions(
@@ -262,12 +288,14 @@ def build_decisions(
     cheapest: float,
     now: datetime,
 ) -> list[PlacementDecision]:
+    """One decision per position, best first, read straight from the snapshot's row tuples."""
     weighted = req.strategy == "weighted"
     sc = strategies.scores(snap, positions, req, cheapest, weighted=weighted)
     hours = cost = None
     if req.job_hours is not None:
-        hours = strategies.expected_hours(snap, positions, req).tolist()
-        cost = (snap.price[positions] * strategies.expected_hours(snap, positions, req)).tolist()
+        wall = strategies.expected_hours(snap, positions, req)
+        hours = wall.tolist()
+        cost = (snap.price[positions] * wall).tolist()
     now_ts = now.astimezone(UTC).timestamp()
     flagged = bool(req.network_bandwidth_gbps)
     out: list[PlacementDecision] = []
@@ -277,33 +305,38 @@ def build_decisions(
         sc.efficiency.tolist(),
         sc.total.tolist(),
     )
-    for i, pos in enumerate(positions.tolist()):
-        row = snap.rows[pos]
+    rows = snap.rows
+    for i, row in enumerate(rows.tuples_at(positions)):
+        (
+            provider, region, zone, instance_type, price, vcpu, memory, gpu_count, gpu_type,
+            gpu_memory, arch, bandwidth, rate, rate_source, on_demand, observed, collected,
+        ) = _PLAIN(row)  # fmt: skip
+        collected_at = rows.time(collected)
         out.append(
             PlacementDecision(
-                provider=row.provider,
-                region=row.region,
-                availability_zone=row.availability_zone,
-                instance_type=row.instance_type,
-                price_per_hour=row.price_per_hour,
+                provider=provider,
+                region=region,
+                availability_zone=zone,
+                instance_type=instance_type,
+                price_per_hour=price,
                 score=total_s[i],
                 rank=i + 1,
                 strategy=req.strategy,
-                vcpu=row.vcpu,
-                memory_gb=row.memory_gb,
-                gpu_count=row.gpu_count,
-                gpu_type=row.gpu_type,
-                gpu_memory_gb=row.gpu_memory_gb,
-                arch=row.arch,
-                network_bandwidth_gbps=row.network_bandwidth_gbps,
-                bandwidth_unverified=flagged and row.network_bandwidth_gbps is None,
-                interruption_rate=row.interruption_rate,
-                interruption_source=row.interruption_source,
-                on_demand_price_per_hour=row.on_demand_price_per_hour,
-                savings_pct=row.savings_pct,
-                observed_at=row.observed_at,
-                collected_at=row.collected_at,
-                data_age_seconds=max(0.0, now_ts - row.collected_at.timestamp()),
+                vcpu=vcpu,
+                memory_gb=memory,
+                gpu_count=gpu_count,
+                gpu_type=gpu_type,
+                gpu_memory_gb=gpu_memory,
+                arch=arch,
+                network_bandwidth_gbps=bandwidth,
+                bandwidth_unverified=flagged and bandwidth is None,
+                interruption_rate=rate,
+                interruption_source=rate_source,
+                on_demand_price_per_hour=on_demand,
+                savings_pct=None if on_demand is None else 100.0 * (1.0 - price / on_demand),
+                observed_at=rows.time(observed),
+                collected_at=collected_at,
+                data_age_seconds=max(0.0, now_ts - collected_at.timestamp()),
                 breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
                 expected_hours=hours[i] if hours is not None else None,
                 expected_cost=cost[i] if cost is not None else None,

@@ -115,6 +115,18 @@ class SnapshotRows(Sequence[SpotPrice]):
         """The plain row at snapshot position ``index``."""
         return self._rows[self._order[index]]
 
+    def tuples_at(self, positions: IntArray) -> list[Row]:
+        """The plain rows at several snapshot positions, in that order."""
+        rows = self._rows
+        return [rows[i] for i in self._order[positions].tolist()]
+
+    def time(self, text: str) -> datetime:
+        """A row's ISO timestamp as a datetime (parsed once per distinct text)."""
+        when = self._times.get(text)
+        if when is None:
+            when = self._times.setdefault(text, datetime.fromisoformat(text))
+        return when
+
     @property
     def tuples(self) -> tuple[Row, ...]:
         """Every plain row (:data:`~spotarb.core.rows.PRICE_COLUMNS` order), in snapshot order."""
