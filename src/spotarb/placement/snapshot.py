@@ -245,6 +245,12 @@ class PriceSnapshot:
         gpu_code = np.fromiter(map(gpu_lookup.__getitem__, gpu_column), np.int64, n)[order]
         gpu_flags = np.array([is_gpu(name) for name in gpu_names] + [False], dtype=np.bool_)
         arches, arch_code = _codes(rows, "arch")
+        rate_column = list(map(_GET["interruption_rate"], rows))
+        distinct_rates = set(rate_column)
+        rate_of = {r: math.nan if r is None else float(r) for r in distinct_rates}
+        hazard_of = {r: hazard(r) for r in distinct_rates}  # exactly what the reference uses
+        rate = np.fromiter(map(rate_of.__getitem__, rate_column), np.float64, n)
+        lam = np.fromiter(map(hazard_of.__getitem__, rate_column), np.float64, n)
         collected = np.fromiter(
             map(stamps.__getitem__, map(_GET["collected_at"], rows)), np.float64, n
         )
@@ -261,7 +267,8 @@ class PriceSnapshot:
             gpu_memory_gb=_optional(rows, "gpu_memory_gb")[order],
             arch_code=arch_code[order].astype(np.int8),
             bandwidth=_optional(rows, "network_bandwidth_gbps")[order],
-            rate=_optional(rows, "interruption_rate")[order],
+            rate=rate[order],
+            hazard=lam[order],
             collected_ts=collected,
             # Narrow integer columns: equality scans over int8/int16 are several times faster.
             provider_code=provider_code[order].astype(np.int8),
@@ -282,13 +289,9 @@ class PriceSnapshot:
     def _assemble(cls, **columns: Any) -> PriceSnapshot:
         """Add the derived columns (scores, hazards, views, bounds), freeze every array."""
         rate: FloatArray = columns["rate"]
-        n = rate.shape[0]
         rate_known = ~np.isnan(rate)
         filled = np.where(rate_known, rate, DEFAULT_INTERRUPTION_RATE)
         availability = 100.0 * (1.0 - filled)
-        distinct, inverse = np.unique(filled, return_inverse=True)
-        lam = np.array([hazard(float(r)) for r in distinct], dtype=np.float64)[inverse.reshape(n)]
-        position = np.arange(n, dtype=np.int64)
         rate_key = np.where(rate_known, quantize(np.where(rate_known, rate, 0.0)), np.inf)
         band = np.where(
             rate_known,
@@ -299,9 +302,9 @@ class PriceSnapshot:
         derived: dict[str, Any] = {
             "rate_known": rate_known,
             "availability": availability,
-            "hazard": lam,
-            "by_rate": np.lexsort((position, rate_key)).astype(np.int64),
-            "by_band": np.lexsort((position, band)).astype(np.int64),
+            # Stable sorts: equal keys keep snapshot (tie-break) order.
+            "by_rate": np.argsort(rate_key, kind="stable").astype(np.int64),
+            "by_band": np.argsort(band.astype(np.int8), kind="stable").astype(np.int64),
             "suffix_max_availability": np.maximum.accumulate(availability[::-1])[::-1].copy(),
             "suffix_min_vcpu": np.minimum.accumulate(vcpu[::-1])[::-1].copy(),
             "suffix_min_memory": np.minimum.accumulate(memory[::-1])[::-1].copy(),
