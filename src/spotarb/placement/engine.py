@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -252,24 +251,12 @@ def place(
         notes.append(
             f"{bandwidth_unknown} candidates have no known network bandwidth and were not checked"
         )
-    decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
-    return _with_extras(decisions[0], tuple(decisions[1:]), summary, tuple(notes))
+    decisions = build_decisions(
+        snap, ranked, req, cheapest, now or utcnow(), summary=summary, notes=tuple(notes)
+    )
+    return decisions[0]
 
 
-def _with_extras(
-    head: PlacementDecision,
-    alternatives: tuple[PlacementDecision, ...],
-    summary: PlacementSummary,
-    notes: tuple[str, ...],
-) -> PlacementDecision:
-    """``head`` with its alternatives, summary and notes (cheaper than dataclasses.replace)."""
-    values = {name: getattr(head, name) for name in _DECISION_FIELDS}
-    return PlacementDecision(**values, alternatives=alternatives, summary=summary, notes=notes)
-
-
-_DECISION_FIELDS = tuple(
-    f.name for f in fields(PlacementDecision) if f.name not in ("alternatives", "summary", "notes")
-)
 _AT = {name: i for i, name in enumerate(PRICE_COLUMNS)}
 _PLAIN = itemgetter(
     *(_AT[name] for name in (
@@ -287,8 +274,14 @@ def build_decisions(
     req: WorkloadRequirements,
     cheapest: float,
     now: datetime,
+    *,
+    summary: PlacementSummary | None = None,
+    notes: tuple[str, ...] = (),
 ) -> list[PlacementDecision]:
-    """One decision per position, best first, read straight from the snapshot's row tuples."""
+    """One decision per position, best first, read straight from the snapshot's row tuples.
+
+    The first one carries the others as its alternatives, ``summary`` and ``notes``.
+    """
     weighted = req.strategy == "weighted"
     sc = strategies.scores(snap, positions, req, cheapest, weighted=weighted)
     hours = cost = None
@@ -298,7 +291,6 @@ def build_decisions(
         cost = (snap.price[positions] * wall).tolist()
     now_ts = now.astimezone(UTC).timestamp()
     flagged = bool(req.network_bandwidth_gbps)
-    out: list[PlacementDecision] = []
     price_s, avail_s, eff_s, total_s = (
         sc.price_score.tolist(),
         sc.availability.tolist(),
@@ -306,43 +298,55 @@ def build_decisions(
         sc.total.tolist(),
     )
     rows = snap.rows
-    for i, row in enumerate(rows.tuples_at(positions)):
+    tuples = rows.tuples_at(positions)
+
+    def decision(
+        i: int,
+        alternatives: tuple[PlacementDecision, ...] = (),
+        summary: PlacementSummary | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> PlacementDecision:
         (
             provider, region, zone, instance_type, price, vcpu, memory, gpu_count, gpu_type,
             gpu_memory, arch, bandwidth, rate, rate_source, on_demand, observed, collected,
-        ) = _PLAIN(row)  # fmt: skip
+        ) = _PLAIN(tuples[i])  # fmt: skip
         collected_at = rows.time(collected)
-        out.append(
-            PlacementDecision(
-                provider=provider,
-                region=region,
-                availability_zone=zone,
-                instance_type=instance_type,
-                price_per_hour=price,
-                score=total_s[i],
-                rank=i + 1,
-                strategy=req.strategy,
-                vcpu=vcpu,
-                memory_gb=memory,
-                gpu_count=gpu_count,
-                gpu_type=gpu_type,
-                gpu_memory_gb=gpu_memory,
-                arch=arch,
-                network_bandwidth_gbps=bandwidth,
-                bandwidth_unverified=flagged and bandwidth is None,
-                interruption_rate=rate,
-                interruption_source=rate_source,
-                on_demand_price_per_hour=on_demand,
-                savings_pct=None if on_demand is None else 100.0 * (1.0 - price / on_demand),
-                observed_at=rows.time(observed),
-                collected_at=collected_at,
-                data_age_seconds=max(0.0, now_ts - collected_at.timestamp()),
-                breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
-                expected_hours=hours[i] if hours is not None else None,
-                expected_cost=cost[i] if cost is not None else None,
-            )
+        return PlacementDecision(
+            provider=provider,
+            region=region,
+            availability_zone=zone,
+            instance_type=instance_type,
+            price_per_hour=price,
+            score=total_s[i],
+            rank=i + 1,
+            strategy=req.strategy,
+            vcpu=vcpu,
+            memory_gb=memory,
+            gpu_count=gpu_count,
+            gpu_type=gpu_type,
+            gpu_memory_gb=gpu_memory,
+            arch=arch,
+            network_bandwidth_gbps=bandwidth,
+            bandwidth_unverified=flagged and bandwidth is None,
+            interruption_rate=rate,
+            interruption_source=rate_source,
+            on_demand_price_per_hour=on_demand,
+            savings_pct=None if on_demand is None else 100.0 * (1.0 - price / on_demand),
+            observed_at=rows.time(observed),
+            collected_at=collected_at,
+            data_age_seconds=max(0.0, now_ts - collected_at.timestamp()),
+            breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
+            expected_hours=hours[i] if hours is not None else None,
+            expected_cost=cost[i] if cost is not None else None,
+            alternatives=alternatives,
+            summary=summary,
+            notes=notes,
         )
-    return out
+
+    if not tuples:
+        return []
+    alternatives = tuple(decision(i) for i in range(1, len(tuples)))
+    return [decision(0, alternatives, summary, notes), *alternatives]
 
 
 def find_optimal_placement(
