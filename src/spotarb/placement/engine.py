@@ -140,7 +140,7 @@ class PlacementEngine:
     @classmethod
     def from_store(cls, store: PriceStore) -> PlacementEngine:
         version = store.data_version()
-        return cls(PriceSnapshot.from_prices(store.current_prices(), data_version=version), store)
+        return cls(PriceSnapshot.from_rows(store.current_rows(), data_version=version), store)
 
     @property
     def snapshot(self) -> PriceSnapshot:
@@ -154,8 +154,8 @@ class PlacementEngine:
             version = self._store.data_version()
             if version == self._snapshot.data_version:
                 return False
-            self._snapshot = PriceSnapshot.from_prices(
-                self._store.current_prices(), data_version=version
+            self._snapshot = PriceSnapshot.from_rows(
+                self._store.current_rows(), data_version=version
             )
             logger.info(
                 "placement snapshot rebuilt: %d rows, version %s", len(self._snapshot), version

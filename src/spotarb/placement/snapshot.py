@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from spotarb.core.gpus import is_gpu
 from spotarb.core.models import SpotPrice, utcnow
-from spotarb.core.rows import PRICE_COLUMNS, Row, from_row, to_row
+from spotarb.core.rows import PRICE_COLUMNS, Row, from_row, to_rows
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.integer[Any]]
@@ -211,8 +211,7 @@ class PriceSnapshot:
         cls, prices: Iterable[SpotPrice], *, data_version: int | None = None
     ) -> PriceSnapshot:
         """Snapshot ``prices``: Linux rows only, one row per key (the latest observed wins)."""
-        iso: dict[datetime, str] = {}
-        return cls.from_rows([to_row(p, iso) for p in prices], data_version=data_version)
+        return cls.from_rows(to_rows(prices), data_version=data_version)
 
     @classmethod
     def from_rows(cls, rows: Sequence[Row], *, data_version: int | None = None) -> PriceSnapshot:
