@@ -231,7 +231,8 @@ class PriceSnapshot:
         _, zone_code = _codes(rows, "availability_zone")
         instance_types, type_code = _codes(rows, "instance_type")
         price = _numbers(rows, "price_per_hour")
-        stamps = _timestamps(rows)
+        collected_text = list(map(_GET["collected_at"], rows))
+        stamps = _timestamps(rows, collected_text)
         order = _unique_latest(
             rows, stamps, price, (provider_code, region_code, zone_code, type_code)
         )
@@ -250,10 +251,7 @@ class PriceSnapshot:
         hazard_of = {r: hazard(r) for r in distinct_rates}  # exactly what the reference uses
         rate = np.fromiter(map(rate_of.__getitem__, rate_column), np.float64, n)
         lam = np.fromiter(map(hazard_of.__getitem__, rate_column), np.float64, n)
-        collected = np.fromiter(
-            map(stamps.__getitem__, map(_GET["collected_at"], rows)), np.float64, n
-        )
-        collected = collected[order]
+        collected = np.fromiter(map(stamps.__getitem__, collected_text), np.float64, n)[order]
         used = (float(collected.min()), float(collected.max())) if order.size else None
         return cls._assemble(
             rows=SnapshotRows(rows, order),
@@ -363,9 +361,9 @@ def _text_at(stamps: dict[str, float], when: float) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-def _timestamps(rows: Sequence[Row]) -> dict[str, float]:
+def _timestamps(rows: Sequence[Row], collected: list[str]) -> dict[str, float]:
     """Epoch seconds of every distinct timestamp text in ``rows`` (a handful per batch)."""
-    texts = set(map(_GET["observed_at"], rows)) | set(map(_GET["collected_at"], rows))
+    texts = set(map(_GET["observed_at"], rows)) | set(collected)
     return {text: datetime.fromisoformat(text).timestamp() for text in texts}
 
 
@@ -383,9 +381,10 @@ def _unique_latest(
     key = np.zeros(n, dtype=np.int64)
     for column in key_codes:
         key = key * (int(column.max()) + 1) + column
-    by_key = np.argsort(key, kind="stable")
+    by_key = np.argsort(key)  # keys are unique unless repeated, so no need for a stable sort
     sorted_keys = key[by_key]
     if not np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        # Stable by price over key order: equal prices stay in key order.
         result: IntArray = by_key[np.argsort(price[by_key], kind="stable")]
         return result
     observed = np.fromiter(map(stamps.__getitem__, map(_GET["observed_at"], rows)), np.float64, n)
