@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -76,6 +76,54 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
     return out
 
 
+class Eligibility(NamedTuple):
+    """Rows that pass every filter, what each filter removed, and the unknown-rate rows dropped."""
+
+    mask: BoolArray
+    removed_by: dict[str, int]
+    excluded_unknown_interruption: int
+
+
+def eligible(snap: PriceSnapshot, req: WorkloadRequirements) -> Eligibility:
+    """Apply the filters of ``req`` in order; NoMatchError naming the one that left nothing.
+
+    ``removed_by`` maps each filter to the rows it removed that earlier filters had kept.
+    Placements and fleets both start here, so every filter applies to both.
+    """
+    total = len(snap)
+    removed: dict[str, int] = {}
+    if total == 0:
+        raise NoMatchError(
+            f"{NO_MATCH}: there are no prices to choose from (collect or import some first)",
+            blocking_filter=None,
+            removed_by=removed,
+        )
+    mask: BoolArray | None = None
+    left = total
+    excluded_unknown = 0
+    for name, build in _filters(snap, req):
+        cond: BoolArray = build()
+        if name == "max_interruption_rate":
+            unknown = ~snap.rate_known if mask is None else mask & ~snap.rate_known
+            excluded_unknown = int(np.count_nonzero(unknown))
+        new_mask = cond if mask is None else mask & cond
+        count = int(np.count_nonzero(new_mask))
+        removed[name] = left - count
+        if count == 0:
+            before = mask if mask is not None else np.ones(total, dtype=np.bool_)
+            why = explain_no_match(snap, req, name, before)
+            last = "the last candidate" if left == 1 else f"the last {left} candidates"
+            raise NoMatchError(
+                f"{NO_MATCH}: {why} (the {name} filter removed {last})",
+                blocking_filter=name,
+                removed_by=removed,
+            )
+        mask, left = new_mask, count
+    if mask is None:
+        mask = np.ones(total, dtype=np.bool_)
+    return Eligibility(mask, removed, excluded_unknown)
+
+
 class PlacementEngine:
     """Answers placement queries against a shared, immutable snapshot.
 
@@ -132,36 +180,8 @@ def place(
     ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
     """
     total = len(snap)
-    removed: dict[str, int] = {}
-    if total == 0:
-        raise NoMatchError(
-            f"{NO_MATCH}: there are no prices to choose from (collect or import some first)",
-            blocking_filter=None,
-            removed_by=removed,
-        )
-    mask: BoolArray | None = None
-    left = total
-    excluded_unknown = 0
-    for name, build in _filters(snap, req):
-        cond: BoolArray = build()
-        if name == "max_interruption_rate":
-            unknown = ~snap.rate_known if mask is None else mask & ~snap.rate_known
-            excluded_unknown = int(np.count_nonzero(unknown))
-        new_mask = cond if mask is None else mask & cond
-        count = int(np.count_nonzero(new_mask))
-        removed[name] = left - count
-        if count == 0:
-            before = mask if mask is not None else np.ones(total, dtype=np.bool_)
-            why = explain_no_match(snap, req, name, before)
-            last = "the last candidate" if left == 1 else f"the last {left} candidates"
-            raise NoMatchError(
-                f"{NO_MATCH}: {why} (the {name} filter removed {last})",
-                blocking_filter=name,
-                removed_by=removed,
-            )
-        mask, left = new_mask, count
-    if mask is None:
-        mask = np.ones(total, dtype=np.bool_)
+    mask, removed, excluded_unknown = eligible(snap, req)
+    left = int(np.count_nonzero(mask))
     matched = left
     preference = "not-requested"
     if req.preferred_regions:
