@@ -1,0 +1,480 @@
+"""Fleet placement: N instances (or a vCPU/GPU target) spread over pools across clouds.
+
+A pool is one snapshot row: provider + region + zone + instance type. The
+per-instance requirements go through the engine's filters (:func:`eligible`),
+then the strategy orders the pools and the allocation kernels
+(:mod:`~spotarb.placement.fleet_alloc`) fill them under the caps. The exact
+rules are in ``docs/placement.md`` (Fleets); :mod:`.fleet_reference` is a plain
+Python version of them that the property tests hold this one to.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spotarb.core.models import SpotPrice
+from spotarb.placement import strategies
+from spotarb.placement.decision import PlacementSummary
+from spotarb.placement.engine import NoMatchError, eligible
+from spotarb.placement.fleet_alloc import (
+    Counts,
+    GroupCap,
+    cover_dp,
+    greedy_fill,
+    round_robin,
+)
+from spotarb.placement.fleet_model import (
+    FleetAllocation,
+    FleetInfeasibleError,
+    FleetPlan,
+    FleetRequirements,
+)
+from spotarb.placement.snapshot import (
+    BAND_EDGES,
+    UNKNOWN_BAND,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    PriceSnapshot,
+    quantize,
+    quantize_one,
+)
+
+NO_FLEET = "No feasible fleet"
+#: Pools looked at first; doubled until the plan is complete (greedy answers are prefix-stable).
+_FIRST_PREFIX = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """Eligible pools in the strategy's visit order, with aligned per-pool arrays."""
+
+    pos: IntArray
+    cost: FloatArray  # per instance: $/h, or expected $ of the job for expected-cost
+    units: Counts  # 1 per instance, or its vCPUs / GPUs
+    caps: Counts  # instances the pool may hold
+    band: Counts
+
+    def take(self, sel: IntArray | slice) -> _Pools:
+        return _Pools(
+            self.pos[sel], self.cost[sel], self.units[sel], self.caps[sel], self.band[sel]
+        )
+
+
+def _units(snap: PriceSnapshot, freq: FleetRequirements) -> Counts | None:
+    if freq.target_vcpu is not None:
+        return np.floor(snap.vcpu).astype(np.int64)
+    if freq.target_gpus is not None:
+        return np.where(snap.is_gpu, snap.gpu_count, 0).astype(np.int64)
+    return None
+
+
+def _bands(snap: PriceSnapshot, pos: IntArray) -> Counts:
+    rate = snap.rate[pos]
+    known = snap.rate_known[pos]
+    edges = np.searchsorted(np.array(BAND_EDGES), np.where(known, rate, 0.0), side="left")
+    return np.where(known, edges, UNKNOWN_BAND).astype(np.int64)
+
+
+def _pools(snap: PriceSnapshot, freq: FleetRequirements, mask: BoolArray) -> _Pools:
+    strategy = freq.strategy
+    pos: IntArray = np.flatnonzero(mask).astype(np.int64)
+    if strategy == "price-capacity-optimized" and freq.count is not None:
+        pos = snap.by_band[mask[snap.by_band]]
+    price = snap.price[pos]
+    if strategy == "expected-cost":
+        cost = price * strategies.expected_hours(snap, pos, freq.workload)
+    else:
+        cost = price
+    all_units = _units(snap, freq)
+    units = np.ones(pos.size, np.int64) if all_units is None else all_units[pos]
+    band = _bands(snap, pos)
+    if freq.count is not None:
+        if strategy == "expected-cost":
+            order = np.lexsort((pos, quantize(cost)))
+            pos, cost, units, band = pos[order], cost[order], units[order], band[order]
+        caps = np.full(pos.size, freq.pool_cap(1), dtype=np.int64)
+        return _Pools(pos, cost, units, caps, band)
+    # Capacity targets visit pools by cost per unit (interruption band first for p-c-o).
+    keys: tuple[Any, ...] = (pos, quantize(cost / units))
+    if strategy == "price-capacity-optimized":
+        keys = (*keys, band)
+    order = np.lexsort(keys)
+    pos, cost, units, band = pos[order], cost[order], units[order], band[order]
+    if freq.max_per_pool is not None:
+        caps = np.full(pos.size, freq.max_per_pool, dtype=np.int64)
+    else:
+        caps = np.maximum(1, -(-freq.target // (4 * units))).astype(np.int64)
+    return _Pools(pos, cost, units, caps, band)
+
+
+def _region_codes(snap: PriceSnapshot, pos: IntArray) -> Counts:
+    provider = snap.provider_code[pos].astype(np.int64)
+    result: Counts = provider * max(1, len(snap.regions)) + snap.region_code[pos]
+    return result
+
+
+_zone_lock = threading.Lock()
+_zone_cache: dict[int, tuple[PriceSnapshot, Counts]] = {}
+
+
+def _zone_codes(snap: PriceSnapshot) -> Counts:
+    """(provider, region, zone) codes in name order, one per row; cached per snapshot.
+
+    Clouds whose prices are regional (no zone) have one zone per region.
+    """
+    with _zone_lock:
+        hit = _zone_cache.get(id(snap))
+        if hit is not None and hit[0] is snap:
+            return hit[1]
+    keys = [(r.provider, r.region, r.availability_zone) for r in snap.rows]
+    index = {key: i for i, key in enumerate(sorted(set(keys)))}
+    codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
+    with _zone_lock:
+        if len(_zone_cache) >= 4:
+            _zone_cache.clear()
+        _zone_cache[id(snap)] = (snap, codes)
+    return codes
+
+
+def _caps(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> list[GroupCap]:
+    """Region and provider caps as (group code per pool, capacity per code)."""
+    out: list[GroupCap] = []
+    if freq.max_per_region is not None:
+        size = max(1, len(snap.providers)) * max(1, len(snap.regions))
+        out.append((_region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)))
+    if freq.max_per_provider is not None:
+        size = max(1, len(snap.providers))
+        codes = snap.provider_code[pos].astype(np.int64)
+        out.append((codes, np.full(size, freq.max_per_provider, np.int64)))
+    return out
+
+
+def _fill(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts | None:
+    """Counts per pool (visit order) reaching the target; None if it cannot be reached."""
+    target = freq.target
+    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+        return cover_dp(pools.cost, pools.units, pools.caps, target)
+    kernel = round_robin if freq.strategy == "diversified" else greedy_fill
+    n = pools.pos.size
+    size = min(n, _FIRST_PREFIX)
+    while True:
+        part = [(codes[:size], limit) for codes, limit in groups]
+        alloc = kernel(pools.caps[:size], pools.units[:size], target, part)
+        covered = int(np.dot(alloc, pools.units[:size]))
+        # A prefix answer is the full answer once it is complete (the diversified
+        # rounds only if the first round completed it).
+        done = covered >= target and (kernel is greedy_fill or int(alloc.max(initial=0)) <= 1)
+        if done or size >= n:
+            if covered < target:
+                return None
+            full = np.zeros(n, dtype=np.int64)
+            full[:size] = alloc
+            return full
+        size = min(n, size * 8)
+
+
+def _sum(values: FloatArray) -> float:
+    return math.fsum(values.tolist())
+
+
+def _key(freq: FleetRequirements, pools: _Pools, alloc: Counts) -> tuple[float, ...]:
+    """What a plan minimises (compared across regions/zones for sameRegion/sameZone)."""
+    used = alloc > 0
+    total = quantize_one(_sum(alloc[used] * pools.cost[used]))
+    if freq.strategy == "price-capacity-optimized":
+        return (float(pools.band[used].max()), total)
+    return (total,)
+
+
+def _bound(freq: FleetRequirements, pools: _Pools) -> tuple[float, ...]:
+    """A lower bound of :func:`_key` for any plan on ``pools``."""
+    low = quantize_one(freq.target * float(np.min(pools.cost / pools.units)))
+    if freq.strategy == "price-capacity-optimized":
+        return (float(pools.band.min()), low)
+    return (low,)
+
+
+def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
+    if freq.same_zone:
+        return _zone_codes(snap)[pos]
+    return _region_codes(snap, pos)
+
+
+def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tuple[str, int, str]:
+    """(binding constraint, largest feasible fleet, why) when the target is out of reach."""
+    held = pools.caps * pools.units
+    steps: list[tuple[str, int, str]] = []
+    pool_max = int(held.sum())
+    steps.append(
+        (
+            "maxPerPool",
+            pool_max,
+            f"{pools.pos.size} eligible pools at maxPerPool "
+            f"{freq.max_per_pool if freq.max_per_pool is not None else 'default'} "
+            f"hold {pool_max} {freq.unit}",
+        )
+    )
+    region_codes = np.unique(_region_codes(snap, pools.pos), return_inverse=True)[1]
+    per_region = np.bincount(region_codes, weights=held)
+    if freq.max_per_region is not None:
+        per_region = np.minimum(per_region, freq.max_per_region)
+        value = int(per_region.sum())
+        steps.append(
+            (
+                "maxPerRegion",
+                value,
+                f"maxPerRegion {freq.max_per_region} over {per_region.size} regions allows {value}",
+            )
+        )
+    if freq.max_per_provider is not None:
+        region_provider = np.zeros(per_region.size, dtype=np.int64)
+        region_provider[region_codes] = snap.provider_code[pools.pos]
+        per_provider = np.minimum(
+            np.bincount(region_provider, weights=per_region), freq.max_per_provider
+        )
+        value = int(per_provider.sum())
+        steps.append(
+            (
+                "maxPerProvider",
+                value,
+                f"maxPerProvider {freq.max_per_provider} over "
+                f"{int(np.count_nonzero(per_provider))} providers allows {value}",
+            )
+        )
+    if freq.same_region or freq.same_zone:
+        name = "sameZone" if freq.same_zone else "sameRegion"
+        where = "zone" if freq.same_zone else "region"
+        codes = np.unique(_group_codes(snap, freq, pools.pos), return_inverse=True)[1]
+        per_group = np.bincount(codes, weights=held)
+        for cap in (freq.max_per_region, freq.max_per_provider):
+            if cap is not None:
+                per_group = np.minimum(per_group, cap)
+        value = int(per_group.max())
+        steps.append((name, value, f"the largest fleet in one {where} is {value} {freq.unit}"))
+    largest = steps[-1][1]
+    for name, value, why in steps:
+        if value < freq.target:
+            return name, largest, why
+    raise AssertionError("a feasible fleet was reported infeasible")  # pragma: no cover
+
+
+def _solve(
+    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools, removed: dict[str, int]
+) -> tuple[_Pools, Counts]:
+    """The plan on these pools (visit order), or FleetInfeasibleError."""
+    best: tuple[_Pools, Counts] | None = None
+    if pools.pos.size:
+        if freq.same_region or freq.same_zone:
+            best = _best_group(snap, freq, pools)
+        else:
+            alloc = _fill(freq, pools, _caps(snap, freq, pools.pos))
+            best = None if alloc is None else (pools, alloc)
+    if best is not None:
+        return best
+    if not pools.pos.size:
+        binding, largest, why = "maxPerPool", 0, f"no pool can hold a {freq.unit[:-1]}"
+    else:
+        binding, largest, why = _largest(snap, freq, pools)
+    raise FleetInfeasibleError(
+        f"{NO_FLEET} of {freq.target} {freq.unit}: {why} ({binding} is binding); "
+        f"the largest feasible fleet is {largest} {freq.unit}",
+        binding=binding,
+        largest=largest,
+        unit=freq.unit,
+        removed_by=removed,
+    )
+
+
+def _best_group(
+    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools
+) -> tuple[_Pools, Counts] | None:
+    """The best plan inside one region/zone: lowest key, ties to the first group by name."""
+    codes = _group_codes(snap, freq, pools.pos)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    cuts = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
+    groups = [pools.take(idx) for idx in np.split(order, cuts)]
+    inner = min(
+        (c for c in (freq.max_per_region, freq.max_per_provider) if c is not None),
+        default=None,
+    )
+    if inner is not None and inner < freq.target:
+        return None
+    ranked = sorted(range(len(groups)), key=lambda i: (_bound(freq, groups[i]), i))
+    best: tuple[tuple[float, ...], _Pools, Counts] | None = None
+    for i in ranked:
+        group = groups[i]
+        if best is not None and _bound(freq, group) > best[0][:-1]:
+            break
+        if int(np.dot(group.caps, group.units)) < freq.target:
+            continue
+        alloc = _fill(freq, group, [])
+        if alloc is None:
+            continue
+        key = (*_key(freq, group, alloc), i)
+        if best is None or key < best[0]:
+            best = (key, group, alloc)
+    return None if best is None else (best[1], best[2])
+
+
+def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
+    """The fleet for ``freq`` on one snapshot; NoMatchError / FleetInfeasibleError if none."""
+    req = freq.workload
+    mask, removed, excluded_unknown = eligible(snap, req)
+    units = _units(snap, freq)
+    if units is not None:
+        sized = mask & (units >= 1)
+        dropped = int(np.count_nonzero(mask)) - int(np.count_nonzero(sized))
+        field = "target_vcpu" if freq.target_vcpu is not None else "target_gpus"
+        removed[field] = dropped
+        if not sized.any():
+            raise NoMatchError(
+                f"{NO_FLEET}: none of the matching instances has a whole {freq.unit[:-1]}",
+                blocking_filter=field,
+                removed_by=removed,
+            )
+        mask = sized
+    matched = int(np.count_nonzero(mask))
+    preference = "not-requested"
+    result: tuple[_Pools, Counts] | None = None
+    if req.preferred_regions:
+        preferred = mask & snap.region_mask(req.preferred_regions)
+        preference = "fallback"
+        if preferred.any():
+            try:
+                result = _solve(snap, freq, _pools(snap, freq, preferred), dict(removed))
+            except FleetInfeasibleError:
+                result = None
+            else:
+                preference = "applied"
+                removed["preferred_regions"] = matched - int(np.count_nonzero(preferred))
+                mask = preferred
+    if result is None:
+        result = _solve(snap, freq, _pools(snap, freq, mask), removed)
+    pools, alloc = result
+    bandwidth_unknown = 0
+    if req.network_bandwidth_gbps:
+        bandwidth_unknown = int(np.count_nonzero(mask & np.isnan(snap.bandwidth)))
+    summary = PlacementSummary(
+        candidates_considered=len(snap),
+        removed_by=removed,
+        matched=matched,
+        candidates=int(np.count_nonzero(mask)),
+        region_preference=preference,
+        excluded_unknown_interruption=excluded_unknown,
+        bandwidth_unknown=bandwidth_unknown,
+        data_version=snap.data_version,
+        oldest_collected_at=snap.oldest_collected_at,
+        newest_collected_at=snap.newest_collected_at,
+    )
+    notes: list[str] = []
+    if preference == "fallback":
+        notes.append(
+            "no fleet fits in the preferred regions ("
+            + ", ".join(req.preferred_regions)
+            + "); all regions were considered"
+        )
+    if excluded_unknown:
+        notes.append(
+            f"{excluded_unknown} candidates without a known interruption rate were excluded"
+        )
+    if freq.max_per_pool is None:
+        notes.append(
+            "maxPerPool defaulted to a quarter of the target "
+            + (f"({freq.pool_cap(1)} instances)" if freq.count is not None else "per pool size")
+        )
+    return _build(snap, freq, pools, alloc, summary, tuple(notes))
+
+
+def _build(
+    snap: PriceSnapshot,
+    freq: FleetRequirements,
+    pools: _Pools,
+    alloc: Counts,
+    summary: PlacementSummary,
+    notes: tuple[str, ...],
+) -> FleetPlan:
+    used = np.flatnonzero(alloc)
+    pos = pools.pos[used]
+    counts = alloc[used]
+    req = freq.workload
+    price = snap.price[pos]
+    per_job: list[float] | None = None
+    if req.job_hours is not None:
+        per_job = (price * strategies.expected_hours(snap, pos, req)).tolist()
+    allocations: list[FleetAllocation] = []
+    on_demand: list[float] = []
+    for i, (p, n) in enumerate(zip(pos.tolist(), counts.tolist(), strict=True)):
+        row: SpotPrice = snap.rows[p]
+        if row.on_demand_price_per_hour is not None:
+            on_demand.append(n * row.on_demand_price_per_hour)
+        allocations.append(
+            FleetAllocation(
+                provider=row.provider,
+                region=row.region,
+                availability_zone=row.availability_zone,
+                instance_type=row.instance_type,
+                count=n,
+                price_per_hour=row.price_per_hour,
+                on_demand_price_per_hour=row.on_demand_price_per_hour,
+                interruption_rate=row.interruption_rate,
+                vcpu=row.vcpu,
+                memory_gb=row.memory_gb,
+                gpu_count=row.gpu_count,
+                gpu_type=row.gpu_type,
+                expected_cost=None if per_job is None else n * per_job[i],
+            )
+        )
+    total = _sum(counts * price)
+    total_od = math.fsum(on_demand) if len(on_demand) == len(allocations) else None
+    savings = None
+    if total_od:
+        savings = 100.0 * (1.0 - total / total_od)
+    return FleetPlan(
+        strategy=freq.strategy,
+        allocations=tuple(allocations),
+        instances=int(counts.sum()),
+        vcpus=_sum(counts * snap.vcpu[pos]),
+        gpus=int(np.dot(counts, snap.gpu_count[pos].astype(np.int64))),
+        unit=freq.unit,
+        target=freq.target,
+        max_per_pool=freq.max_per_pool
+        if freq.max_per_pool is not None
+        else (freq.pool_cap(1) if freq.count is not None else None),
+        total_price_per_hour=total,
+        total_on_demand_per_hour=total_od,
+        savings_percent=savings,
+        expected_interruptions_per_hour=_sum(counts * snap.hazard[pos]),
+        expected_cost=None
+        if per_job is None
+        else math.fsum(a.expected_cost or 0.0 for a in allocations),
+        pools=len(allocations),
+        regions=len({(a.provider, a.region) for a in allocations}),
+        providers=len({a.provider for a in allocations}),
+        summary=summary,
+        notes=notes,
+    )
+
+
+def plan_fleet(
+    requirements: FleetRequirements | Mapping[str, Any],
+    prices: Iterable[SpotPrice] | PriceSnapshot,
+) -> FleetPlan:
+    """Plan a fleet: ``requirements`` as a :class:`FleetRequirements` or camelCase mapping
+    (``count``/``targetVCPU``/``targetGPUs``, caps, ``strategy`` plus any placement
+    requirement); ``prices`` any iterable of :class:`SpotPrice` or a prepared snapshot.
+    """
+    freq = (
+        requirements
+        if isinstance(requirements, FleetRequirements)
+        else FleetRequirements.from_mapping(requirements)
+    )
+    snap = prices if isinstance(prices, PriceSnapshot) else PriceSnapshot.from_prices(prices)
+    return plan(snap, freq)
