@@ -7,6 +7,12 @@ from typing import Any, Final, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotarb.placement.fleet_model import (
+    MAX_INSTANCES,
+    MAX_TARGET_GPUS,
+    MAX_TARGET_VCPU,
+    FleetStrategy,
+)
 from spotarb.placement.requirements import MAX_ALTERNATIVES, Strategy
 
 MAX_LIST: Final = 64
@@ -38,6 +44,23 @@ class PlacementRequest(BaseModel):
     allowStale: bool = Field(
         default=False, description="Use prices older than their feed's max age too."
     )
+
+
+class FleetRequest(PlacementRequest):
+    """A fleet: every placement requirement (per instance) plus its size, caps and strategy.
+
+    Exactly one of ``count``, ``targetVCPU``, ``targetGPUs``. ``alternatives`` is ignored.
+    """
+
+    count: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    targetVCPU: int | None = Field(default=None, ge=1, le=MAX_TARGET_VCPU)
+    targetGPUs: int | None = Field(default=None, ge=1, le=MAX_TARGET_GPUS)
+    maxPerPool: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    maxPerRegion: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    maxPerProvider: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    sameRegion: bool = False
+    sameZone: bool = False
+    strategy: FleetStrategy = "lowest-price"  # type: ignore[assignment]
 
 
 class JSONBytes(Response):

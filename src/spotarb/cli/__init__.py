@@ -29,7 +29,7 @@ app.command("feeds")(feeds.feeds_command)
 app.command("collect")(feeds.collect_command)
 
 # Commands that live in their own modules register themselves (placement, service).
-for _module in ("spotarb.cli.place", "spotarb.cli.serve"):
+for _module in ("spotarb.cli.place", "spotarb.cli.fleet", "spotarb.cli.serve"):
     try:
         importlib.import_module(_module).register(app)
     except ModuleNotFoundError as exc:

@@ -8,20 +8,35 @@ from typing import Annotated
 import typer
 
 from spotarb.cli.common import (
-    EXIT_INVALID,
     DbOption,
     JsonOption,
     age,
     cli_errors,
     console,
-    fail,
     money,
-    parse_since,
     percent,
     print_json,
-    split_list,
     store_for,
     table,
+)
+from spotarb.cli.requirements import (
+    ArchOption,
+    CheckpointHoursOption,
+    CpuOption,
+    ExcludeRegionsOption,
+    GpusOption,
+    GpuTypeOption,
+    JobHoursOption,
+    MaxAgeOption,
+    MaxInterruptionOption,
+    MaxPriceOption,
+    MemoryOption,
+    MinBandwidthOption,
+    ProvidersOption,
+    RegionsOption,
+    RestartOverheadOption,
+    invalid,
+    requirement_fields,
 )
 from spotarb.core.errors import ValidationError
 from spotarb.placement import (
@@ -31,102 +46,61 @@ from spotarb.placement import (
     WorkloadRequirements,
 )
 
-#: Requirement field → the flag that sets it, so errors name what the user typed.
-FLAGS = {
-    "min_cpu": "--cpu",
-    "min_memory_gb": "--memory",
-    "gpu_count": "--gpus",
-    "gpu_type": "--gpu-type",
-    "preferred_regions": "--regions",
-    "exclude_regions": "--exclude-regions",
-    "arch": "--arch",
-    "max_price_per_hour": "--max-price",
-    "max_interruption_rate": "--max-interruption",
-    "network_bandwidth_gbps": "--min-bandwidth",
-    "providers": "--providers",
-    "strategy": "--strategy",
-    "alternatives": "--alternatives",
-    "job_hours": "--job-hours",
-    "checkpoint_hours": "--checkpoint-hours",
-    "restart_overhead_hours": "--restart-overhead",
-    "not_older_than": "--max-age",
-    "since": "--max-age",
-}
-
 
 @cli_errors
 def place_command(
-    cpu: Annotated[float, typer.Option("--cpu", help="Minimum vCPUs.")] = 0,
-    memory: Annotated[float, typer.Option("--memory", help="Minimum memory, GiB.")] = 0,
-    gpus: Annotated[int | None, typer.Option("--gpus", help="Minimum GPU count.")] = None,
-    gpu_type: Annotated[
-        str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
-    ] = None,
-    regions: Annotated[
-        str | None, typer.Option("--regions", help="Preferred regions (comma list).")
-    ] = None,
-    exclude_regions: Annotated[
-        str | None, typer.Option("--exclude-regions", help="Regions never to use (comma list).")
-    ] = None,
-    arch: Annotated[str | None, typer.Option("--arch", help="x86_64 or arm64.")] = None,
-    max_price: Annotated[float | None, typer.Option("--max-price", help="$/h cap.")] = None,
-    max_interruption: Annotated[
-        float | None,
-        typer.Option("--max-interruption", help="Max monthly interruption rate, 0..1."),
-    ] = None,
-    min_bandwidth: Annotated[
-        float | None, typer.Option("--min-bandwidth", help="Minimum network Gbps.")
-    ] = None,
-    providers: Annotated[
-        str | None, typer.Option("--providers", help="Allowed providers (comma list).")
-    ] = None,
+    cpu: CpuOption = 0,
+    memory: MemoryOption = 0,
+    gpus: GpusOption = None,
+    gpu_type: GpuTypeOption = None,
+    regions: RegionsOption = None,
+    exclude_regions: ExcludeRegionsOption = None,
+    arch: ArchOption = None,
+    max_price: MaxPriceOption = None,
+    max_interruption: MaxInterruptionOption = None,
+    min_bandwidth: MinBandwidthOption = None,
+    providers: ProvidersOption = None,
     strategy: Annotated[
         str, typer.Option("--strategy", help=f"One of: {', '.join(STRATEGIES)}.")
     ] = "balanced",
     alternatives: Annotated[
         int, typer.Option("--alternatives", help="How many runners-up (0-50).")
     ] = 3,
-    job_hours: Annotated[
-        float | None, typer.Option("--job-hours", help="Job length (expected-cost).")
-    ] = None,
-    checkpoint_hours: Annotated[
-        float | None, typer.Option("--checkpoint-hours", help="Checkpoint interval, hours.")
-    ] = None,
-    restart_overhead: Annotated[
-        float, typer.Option("--restart-overhead", help="Hours lost per restart.")
-    ] = 0.1,
-    max_age: Annotated[
-        str | None,
-        typer.Option("--max-age", help="Ignore prices collected longer ago (e.g. 2h, 30m)."),
-    ] = None,
+    job_hours: JobHoursOption = None,
+    checkpoint_hours: CheckpointHoursOption = None,
+    restart_overhead: RestartOverheadOption = 0.1,
+    max_age: MaxAgeOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
     """Pick where a workload should run now, with alternatives and the reasons."""
     now = datetime.now(UTC)
     try:
-        req = WorkloadRequirements(
-            min_cpu=cpu,
-            min_memory_gb=memory,
-            gpu_count=gpus,
+        fields = requirement_fields(
+            now,
+            cpu=cpu,
+            memory=memory,
+            gpus=gpus,
             gpu_type=gpu_type,
-            preferred_regions=split_list(regions),
-            exclude_regions=split_list(exclude_regions),
+            regions=regions,
+            exclude_regions=exclude_regions,
             arch=arch,
-            max_price_per_hour=max_price,
-            max_interruption_rate=max_interruption,
-            network_bandwidth_gbps=min_bandwidth,
-            providers=split_list(providers),
-            strategy=strategy,  # type: ignore[arg-type]  # validated by the model
-            alternatives=alternatives,
+            max_price=max_price,
+            max_interruption=max_interruption,
+            min_bandwidth=min_bandwidth,
+            providers=providers,
             job_hours=job_hours,
             checkpoint_hours=checkpoint_hours,
-            restart_overhead_hours=restart_overhead,
-            not_older_than=parse_since(max_age, now) if max_age else None,
+            restart_overhead=restart_overhead,
+            max_age=max_age,
+        )
+        req = WorkloadRequirements(
+            **fields,
+            strategy=strategy,  # type: ignore[arg-type]  # validated by the model
+            alternatives=alternatives,
         )
     except ValidationError as exc:
-        flag = FLAGS.get(exc.field, exc.field)
-        raise fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID) from None
+        raise invalid(exc) from None
     engine = PlacementEngine.from_store(store_for(db))
     decision = engine.place(req, now=now)
     if as_json:

@@ -28,8 +28,9 @@ from spotarb.feeds.base import FEED_REGISTRY, FeedStatus, feed_statuses
 from spotarb.ingest.aggregator import Aggregator
 from spotarb.ingest.collect import FeedOutcome, run_feed
 from spotarb.ingest.scheduler import Scheduler
-from spotarb.placement import PriceSnapshot, WorkloadRequirements
+from spotarb.placement import FleetPlan, FleetRequirements, PriceSnapshot, WorkloadRequirements
 from spotarb.placement.engine import NoMatchError, place
+from spotarb.placement.fleet import plan as plan_fleet
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS
 from spotarb.serving.cache import KVCache, MemoryCache
 from spotarb.serving.insights import Shape, arbitrage, best_options, dumps, parse_shape, shapes_from
@@ -276,6 +277,18 @@ class Service:
         body = dumps(payload)
         self.cache.set(key, b"%d\n%s" % (status, body), ttl=self.settings.placement_cache_ttl)
         return status, body
+
+    # -- fleets -----------------------------------------------------------------------
+
+    def plan_fleet(self, freq: FleetRequirements, *, allow_stale: bool = False) -> FleetPlan:
+        """A fleet on the current snapshot (fresh prices unless ``allow_stale``).
+
+        Not cached: planning takes milliseconds. Raises
+        :class:`~spotarb.core.errors.NoPlacementError` (a filter left nothing, or the
+        target is out of reach under the caps).
+        """
+        state = self._state
+        return plan_fleet(state.full if allow_stale else state.fresh, freq)
 
     # -- feeds ------------------------------------------------------------------------
 

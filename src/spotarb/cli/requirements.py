@@ -1,0 +1,119 @@
+"""The per-instance requirement options shared by ``spotarb place`` and ``spotarb fleet``.
+
+A new requirement option goes here once: its alias, its flag in :data:`FLAGS` and
+its field in :func:`requirement_fields`; both commands then take it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from spotarb.cli.common import EXIT_INVALID, fail, parse_since, split_list
+from spotarb.core.errors import ValidationError
+
+CpuOption = Annotated[float, typer.Option("--cpu", help="Minimum vCPUs.")]
+MemoryOption = Annotated[float, typer.Option("--memory", help="Minimum memory, GiB.")]
+GpusOption = Annotated[int | None, typer.Option("--gpus", help="Minimum GPU count.")]
+GpuTypeOption = Annotated[
+    str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
+]
+RegionsOption = Annotated[
+    str | None, typer.Option("--regions", help="Preferred regions (comma list).")
+]
+ExcludeRegionsOption = Annotated[
+    str | None, typer.Option("--exclude-regions", help="Regions never to use (comma list).")
+]
+ArchOption = Annotated[str | None, typer.Option("--arch", help="x86_64 or arm64.")]
+MaxPriceOption = Annotated[float | None, typer.Option("--max-price", help="$/h cap.")]
+MaxInterruptionOption = Annotated[
+    float | None, typer.Option("--max-interruption", help="Max monthly interruption rate, 0..1.")
+]
+MinBandwidthOption = Annotated[
+    float | None, typer.Option("--min-bandwidth", help="Minimum network Gbps.")
+]
+ProvidersOption = Annotated[
+    str | None, typer.Option("--providers", help="Allowed providers (comma list).")
+]
+JobHoursOption = Annotated[
+    float | None, typer.Option("--job-hours", help="Job length (expected-cost).")
+]
+CheckpointHoursOption = Annotated[
+    float | None, typer.Option("--checkpoint-hours", help="Checkpoint interval, hours.")
+]
+RestartOverheadOption = Annotated[
+    float, typer.Option("--restart-overhead", help="Hours lost per restart.")
+]
+MaxAgeOption = Annotated[
+    str | None,
+    typer.Option("--max-age", help="Ignore prices collected longer ago (e.g. 2h, 30m)."),
+]
+
+#: Requirement field → the flag that sets it, so errors name what the user typed.
+FLAGS = {
+    "min_cpu": "--cpu",
+    "min_memory_gb": "--memory",
+    "gpu_count": "--gpus",
+    "gpu_type": "--gpu-type",
+    "preferred_regions": "--regions",
+    "exclude_regions": "--exclude-regions",
+    "arch": "--arch",
+    "max_price_per_hour": "--max-price",
+    "max_interruption_rate": "--max-interruption",
+    "network_bandwidth_gbps": "--min-bandwidth",
+    "providers": "--providers",
+    "strategy": "--strategy",
+    "alternatives": "--alternatives",
+    "job_hours": "--job-hours",
+    "checkpoint_hours": "--checkpoint-hours",
+    "restart_overhead_hours": "--restart-overhead",
+    "not_older_than": "--max-age",
+    "since": "--max-age",
+}
+
+
+def requirement_fields(
+    now: datetime,
+    *,
+    cpu: float,
+    memory: float,
+    gpus: int | None,
+    gpu_type: str | None,
+    regions: str | None,
+    exclude_regions: str | None,
+    arch: str | None,
+    max_price: float | None,
+    max_interruption: float | None,
+    min_bandwidth: float | None,
+    providers: str | None,
+    job_hours: float | None,
+    checkpoint_hours: float | None,
+    restart_overhead: float,
+    max_age: str | None,
+) -> dict[str, Any]:
+    """The options as :class:`~spotarb.placement.WorkloadRequirements` keyword arguments."""
+    return {
+        "min_cpu": cpu,
+        "min_memory_gb": memory,
+        "gpu_count": gpus,
+        "gpu_type": gpu_type,
+        "preferred_regions": split_list(regions),
+        "exclude_regions": split_list(exclude_regions),
+        "arch": arch,
+        "max_price_per_hour": max_price,
+        "max_interruption_rate": max_interruption,
+        "network_bandwidth_gbps": min_bandwidth,
+        "providers": split_list(providers),
+        "job_hours": job_hours,
+        "checkpoint_hours": checkpoint_hours,
+        "restart_overhead_hours": restart_overhead,
+        "not_older_than": parse_since(max_age, now) if max_age else None,
+    }
+
+
+def invalid(exc: ValidationError, flags: dict[str, str] = FLAGS) -> typer.Exit:
+    """Exit 2 naming the flag the user typed."""
+    flag = flags.get(exc.field, exc.field)
+    return fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID)
