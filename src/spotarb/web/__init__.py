@@ -1,7 +1,7 @@
 """The web dashboard: server-rendered pages at ``/`` over the running service.
 
 ``create_app`` calls :func:`mount` when this package is installed: it adds the
-pages (overview, placement form, price history, compare) and the static files.
+pages (overview, placement form, fleet form, price history, compare) and the static files.
 The pages read the service's objects directly (state, store, placement cache);
 they never call the JSON API over HTTP.
 """
