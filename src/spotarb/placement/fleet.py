@@ -67,12 +67,13 @@ class _Pools:
         )
 
 
-def _units(snap: PriceSnapshot, freq: FleetRequirements) -> Counts | None:
+def _units(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
+    """Units each pool adds: 1 per instance, or its whole vCPUs, or its GPUs."""
     if freq.target_vcpu is not None:
-        return np.floor(snap.vcpu).astype(np.int64)
+        return np.floor(snap.vcpu[pos]).astype(np.int64)
     if freq.target_gpus is not None:
-        return np.where(snap.is_gpu, snap.gpu_count, 0).astype(np.int64)
-    return None
+        return np.where(snap.is_gpu[pos], snap.gpu_count[pos], 0).astype(np.int64)
+    return np.ones(pos.size, dtype=np.int64)
 
 
 def _bands(snap: PriceSnapshot, pos: IntArray) -> Counts:
@@ -82,36 +83,83 @@ def _bands(snap: PriceSnapshot, pos: IntArray) -> Counts:
     return np.where(known, edges, UNKNOWN_BAND).astype(np.int64)
 
 
-def _pools(snap: PriceSnapshot, freq: FleetRequirements, mask: BoolArray) -> _Pools:
-    strategy = freq.strategy
-    pos: IntArray = np.flatnonzero(mask).astype(np.int64)
-    if strategy == "price-capacity-optimized" and freq.count is not None:
-        pos = snap.by_band[mask[snap.by_band]]
+def _cost(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> FloatArray:
+    """Per-instance cost: $/h, or the job's expected $ for expected-cost."""
     price = snap.price[pos]
-    if strategy == "expected-cost":
-        cost = price * strategies.expected_hours(snap, pos, freq.workload)
-    else:
-        cost = price
-    all_units = _units(snap, freq)
-    units = np.ones(pos.size, np.int64) if all_units is None else all_units[pos]
-    band = _bands(snap, pos)
-    if freq.count is not None:
-        if strategy == "expected-cost":
-            order = np.lexsort((pos, quantize(cost)))
-            pos, cost, units, band = pos[order], cost[order], units[order], band[order]
+    if freq.strategy != "expected-cost":
+        return price
+    result: FloatArray = price * strategies.expected_hours(snap, pos, freq.workload)
+    return result
+
+
+def _arrays(
+    snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray, cost: FloatArray | None = None
+) -> _Pools:
+    units = _units(snap, freq, pos)
+    if freq.count is not None or freq.max_per_pool is not None:
         caps = np.full(pos.size, freq.pool_cap(1), dtype=np.int64)
-        return _Pools(pos, cost, units, caps, band)
-    # Capacity targets visit pools by cost per unit (interruption band first for p-c-o).
-    keys: tuple[Any, ...] = (pos, quantize(cost / units))
-    if strategy == "price-capacity-optimized":
-        keys = (*keys, band)
-    order = np.lexsort(keys)
-    pos, cost, units, band = pos[order], cost[order], units[order], band[order]
-    if freq.max_per_pool is not None:
-        caps = np.full(pos.size, freq.max_per_pool, dtype=np.int64)
-    else:
+    else:  # a quarter of the target per pool, in that pool's units
         caps = np.maximum(1, -(-freq.target // (4 * units))).astype(np.int64)
-    return _Pools(pos, cost, units, caps, band)
+    if cost is None:
+        cost = _cost(snap, freq, pos)
+    return _Pools(pos, cost, units, caps, _bands(snap, pos))
+
+
+class _Visit:
+    """The eligible pools in the strategy's visit order, materialized a prefix at a time.
+
+    Count fleets under ``lowest-price``/``diversified`` walk the snapshot's price order,
+    ``price-capacity-optimized`` its band view; ``expected-cost`` scans price order
+    and keeps the rows whose cost is below any later row's lower bound (price · job
+    hours); capacity targets sort every eligible pool by cost per unit.
+    """
+
+    def __init__(self, snap: PriceSnapshot, freq: FleetRequirements, mask: BoolArray) -> None:
+        self.snap = snap
+        self.freq = freq
+        self.by_price: IntArray = np.flatnonzero(mask)
+        self.size = int(self.by_price.size)
+        self.ordered: IntArray | None = None
+        self.cost: FloatArray | None = None
+        strategy = freq.strategy
+        if freq.count is None:
+            pos = self.by_price
+            cost = _cost(snap, freq, pos)
+            keys: tuple[Any, ...] = (pos, quantize(cost / _units(snap, freq, pos)))
+            if strategy == "price-capacity-optimized":
+                keys = (*keys, _bands(snap, pos))
+            order = np.lexsort(keys)
+            self.ordered, self.cost = pos[order], cost[order]
+        elif strategy == "price-capacity-optimized":
+            self.ordered = snap.by_band[mask[snap.by_band]]
+        elif strategy != "expected-cost":
+            self.ordered = self.by_price
+
+    def head(self, n: int) -> _Pools:
+        """The first ``n`` pools in visit order."""
+        snap, freq = self.snap, self.freq
+        if self.ordered is not None:
+            cost = None if self.cost is None else self.cost[:n]
+            return _arrays(snap, freq, self.ordered[:n], cost)
+        job = freq.workload.job_hours
+        assert job is not None
+        scan = min(self.size, max(4 * n, _FIRST_PREFIX))
+        while True:
+            cand = self.by_price[:scan]
+            cost = _cost(snap, freq, cand)
+            key = quantize(cost)
+            order = np.lexsort((cand, key))
+            if scan < self.size:
+                # Every later row costs at least its price × job hours.
+                limit = quantize_one(float(snap.price[self.by_price[scan]]) * job)
+                order = order[key[order] < limit - 2.0]
+            if order.size >= n or scan >= self.size:
+                take = order[:n]
+                return _arrays(snap, freq, cand[take], cost[take])
+            scan = min(self.size, scan * 4)
+
+    def all(self) -> _Pools:
+        return self.head(self.size)
 
 
 def _region_codes(snap: PriceSnapshot, pos: IntArray) -> Counts:
@@ -156,28 +204,34 @@ def _caps(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> list[G
     return out
 
 
-def _fill(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts | None:
-    """Counts per pool (visit order) reaching the target; None if it cannot be reached."""
+def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts:
+    """Counts per pool (visit order) by the strategy's kernel; may fall short of the target."""
+    kernel = round_robin if freq.strategy == "diversified" else greedy_fill
+    return kernel(pools.caps, pools.units, freq.target, groups)
+
+
+def _fill(
+    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit
+) -> tuple[_Pools, Counts] | None:
+    """The plan over every eligible pool, or None if the target cannot be reached."""
     target = freq.target
     if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
-        return cover_dp(pools.cost, pools.units, pools.caps, target)
-    kernel = round_robin if freq.strategy == "diversified" else greedy_fill
-    n = pools.pos.size
-    size = min(n, _FIRST_PREFIX)
+        pools = visit.all()
+        alloc = cover_dp(pools.cost, pools.units, pools.caps, target)
+        return None if alloc is None else (pools, alloc)
+    size = min(visit.size, _FIRST_PREFIX)
     while True:
-        part = [(codes[:size], limit) for codes, limit in groups]
-        alloc = kernel(pools.caps[:size], pools.units[:size], target, part)
-        covered = int(np.dot(alloc, pools.units[:size]))
+        pools = visit.head(size)
+        alloc = _fill_pools(freq, pools, _caps(snap, freq, pools.pos))
+        covered = int(np.dot(alloc, pools.units))
         # A prefix answer is the full answer once it is complete (the diversified
         # rounds only if the first round completed it).
-        done = covered >= target and (kernel is greedy_fill or int(alloc.max(initial=0)) <= 1)
-        if done or size >= n:
-            if covered < target:
-                return None
-            full = np.zeros(n, dtype=np.int64)
-            full[:size] = alloc
-            return full
-        size = min(n, size * 8)
+        complete = covered >= target and (
+            freq.strategy != "diversified" or int(alloc.max(initial=0)) <= 1
+        )
+        if complete or size >= visit.size:
+            return (pools, alloc) if covered >= target else None
+        size = min(visit.size, size * 8)
 
 
 def _sum(values: FloatArray) -> float:
@@ -191,14 +245,6 @@ def _key(freq: FleetRequirements, pools: _Pools, alloc: Counts) -> tuple[float, 
     if freq.strategy == "price-capacity-optimized":
         return (float(pools.band[used].max()), total)
     return (total,)
-
-
-def _bound(freq: FleetRequirements, pools: _Pools) -> tuple[float, ...]:
-    """A lower bound of :func:`_key` for any plan on ``pools``."""
-    low = quantize_one(freq.target * float(np.min(pools.cost / pools.units)))
-    if freq.strategy == "price-capacity-optimized":
-        return (float(pools.band.min()), low)
-    return (low,)
 
 
 def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
@@ -266,22 +312,18 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
 
 
 def _solve(
-    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools, removed: dict[str, int]
+    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit, removed: dict[str, int]
 ) -> tuple[_Pools, Counts]:
-    """The plan on these pools (visit order), or FleetInfeasibleError."""
+    """The plan on these pools, or FleetInfeasibleError naming what binds."""
     best: tuple[_Pools, Counts] | None = None
-    if pools.pos.size:
+    if visit.size:
         if freq.same_region or freq.same_zone:
-            best = _best_group(snap, freq, pools)
+            best = _best_group(snap, freq, visit.all())
         else:
-            alloc = _fill(freq, pools, _caps(snap, freq, pools.pos))
-            best = None if alloc is None else (pools, alloc)
+            best = _fill(snap, freq, visit)
     if best is not None:
         return best
-    if not pools.pos.size:
-        binding, largest, why = "maxPerPool", 0, f"no pool can hold a {freq.unit[:-1]}"
-    else:
-        binding, largest, why = _largest(snap, freq, pools)
+    binding, largest, why = _largest(snap, freq, visit.all())
     raise FleetInfeasibleError(
         f"{NO_FLEET} of {freq.target} {freq.unit}: {why} ({binding} is binding); "
         f"the largest feasible fleet is {largest} {freq.unit}",
@@ -292,33 +334,52 @@ def _solve(
     )
 
 
+def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
+    """The plan inside one region/zone (only the pool caps can bind there)."""
+    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+    alloc = _fill_pools(freq, pools, [])
+    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+
+
 def _best_group(
     snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools
 ) -> tuple[_Pools, Counts] | None:
-    """The best plan inside one region/zone: lowest key, ties to the first group by name."""
-    codes = _group_codes(snap, freq, pools.pos)
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    cuts = np.flatnonzero(sorted_codes[1:] != sorted_codes[:-1]) + 1
-    groups = [pools.take(idx) for idx in np.split(order, cuts)]
+    """The best plan inside one region/zone: lowest key, ties to the first group by name.
+
+    Groups are tried in order of a lower bound of their key (target × cheapest cost
+    per unit, band first for p-c-o) and the search stops once no bound can win.
+    """
     inner = min(
         (c for c in (freq.max_per_region, freq.max_per_provider) if c is not None),
         default=None,
     )
     if inner is not None and inner < freq.target:
         return None
-    ranked = sorted(range(len(groups)), key=lambda i: (_bound(freq, groups[i]), i))
+    codes = _group_codes(snap, freq, pools.pos)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    ends = np.r_[starts[1:], order.size]
+    per_unit = (pools.cost / pools.units)[order]
+    # One grid step of slack: a rounding difference must not cut off a tie.
+    low = quantize(np.minimum.reduceat(per_unit, starts) * freq.target) - 1.0
+    room = np.add.reduceat((pools.caps * pools.units)[order], starts)
+    band = np.minimum.reduceat(pools.band[order], starts).astype(np.float64)
+    pco = freq.strategy == "price-capacity-optimized"
+    index = np.arange(starts.size)
+    candidates = index[room >= freq.target]
+    keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])
     best: tuple[tuple[float, ...], _Pools, Counts] | None = None
-    for i in ranked:
-        group = groups[i]
-        if best is not None and _bound(freq, group) > best[0][:-1]:
+    for i in candidates[np.lexsort(keys)].tolist():
+        bound = (float(band[i]), float(low[i])) if pco else (float(low[i]),)
+        if best is not None and bound > best[0][:-1]:
             break
-        if int(np.dot(group.caps, group.units)) < freq.target:
-            continue
-        alloc = _fill(freq, group, [])
+        group = pools.take(order[starts[i] : ends[i]])
+        alloc = _plan_group(freq, group)
         if alloc is None:
             continue
-        key = (*_key(freq, group, alloc), i)
+        key = (*_key(freq, group, alloc), float(i))
         if best is None or key < best[0]:
             best = (key, group, alloc)
     return None if best is None else (best[1], best[2])
@@ -328,8 +389,10 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
     """The fleet for ``freq`` on one snapshot; NoMatchError / FleetInfeasibleError if none."""
     req = freq.workload
     mask, removed, excluded_unknown = eligible(snap, req)
-    units = _units(snap, freq)
-    if units is not None:
+    if freq.count is None:
+        units = np.zeros(len(snap), dtype=np.int64)
+        found = np.flatnonzero(mask)
+        units[found] = _units(snap, freq, found)
         sized = mask & (units >= 1)
         dropped = int(np.count_nonzero(mask)) - int(np.count_nonzero(sized))
         field = "target_vcpu" if freq.target_vcpu is not None else "target_gpus"
@@ -349,7 +412,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
         preference = "fallback"
         if preferred.any():
             try:
-                result = _solve(snap, freq, _pools(snap, freq, preferred), dict(removed))
+                result = _solve(snap, freq, _Visit(snap, freq, preferred), dict(removed))
             except FleetInfeasibleError:
                 result = None
             else:
@@ -357,7 +420,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
                 removed["preferred_regions"] = matched - int(np.count_nonzero(preferred))
                 mask = preferred
     if result is None:
-        result = _solve(snap, freq, _pools(snap, freq, mask), removed)
+        result = _solve(snap, freq, _Visit(snap, freq, mask), removed)
     pools, alloc = result
     bandwidth_unknown = 0
     if req.network_bandwidth_gbps:
