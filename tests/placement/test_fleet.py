@@ -269,3 +269,62 @@ def test_large_fleets_beyond_the_first_prefix_match_the_reference(data: dict[str
             for r, n in ref.allocations]  # fmt: skip
     assert got == want
     assert plan.instances == freq.count
+
+
+def _doc_row(provider: str, region: str, zone: str, itype: str, spot: float, od: float,
+             rate: float | None) -> SpotPrice:  # fmt: skip
+    return price(itype, spot, provider=provider, region=region, zone=zone, vcpu=8, memory_gb=32,
+                 on_demand_price_per_hour=od, interruption_rate=rate)  # fmt: skip
+
+
+#: The worked example of docs/placement.md (Fleets), so its figures stay true.
+DOC_PRICES = [
+    _doc_row("gcp", "europe-west4", "", "n2d-standard-8", 0.0704, 0.3380, None),
+    _doc_row("azure", "eastus", "", "Standard_D8s_v5", 0.0768, 0.3840, 0.11),
+    _doc_row("gcp", "us-central1", "", "n2-standard-8", 0.0821, 0.3885, None),
+    _doc_row("azure", "westeurope", "", "Standard_D8as_v5", 0.0832, 0.4128, 0.04),
+    _doc_row("aws", "us-east-2", "us-east-2a", "m6a.2xlarge", 0.0937, 0.3456, 0.18),
+    _doc_row("aws", "us-east-1", "us-east-1d", "m6i.2xlarge", 0.1014, 0.3840, 0.12),
+    _doc_row("aws", "us-east-1", "us-east-1a", "m5.2xlarge", 0.1105, 0.3840, 0.07),
+    _doc_row("aws", "us-east-1", "us-east-1b", "m5.2xlarge", 0.1192, 0.3840, 0.07),
+]
+
+
+def test_the_documented_worked_example() -> None:
+    base = {"count": 12, "minCPU": 8, "minMemoryGB": 32}
+    plan = plan_fleet(base, DOC_PRICES)
+    assert [(a.instance_type, a.count) for a in plan.allocations] == [
+        ("n2d-standard-8", 3), ("Standard_D8s_v5", 3), ("n2-standard-8", 3),
+        ("Standard_D8as_v5", 3)]  # fmt: skip
+    assert f"{plan.total_price_per_hour:.4f}" == "0.9375"
+    assert f"{plan.total_on_demand_per_hour:.4f} {plan.savings_percent:.1f}" == "4.5699 79.5"
+    assert f"{plan.expected_interruptions_per_hour:.6f}" == "0.001513"
+    assert (plan.pools, plan.regions, plan.providers) == (4, 4, 2)
+    capped = plan_fleet({**base, "maxPerProvider": 5}, DOC_PRICES)
+    assert [a.count for a in capped.allocations] == [3, 3, 2, 2, 2]
+    assert f"{capped.total_price_per_hour:.4f}" == "0.9596" and capped.providers == 3
+    pco = plan_fleet({**base, "strategy": "price-capacity-optimized"}, DOC_PRICES)
+    assert [a.instance_type for a in pco.allocations] == [
+        "Standard_D8as_v5", "m5.2xlarge", "m5.2xlarge", "Standard_D8s_v5"]  # fmt: skip
+    assert f"{pco.total_price_per_hour:.4f} {pco.expected_interruptions_per_hour:.6f}" == (
+        "1.1691 0.001243"
+    )
+    spread = plan_fleet({**base, "strategy": "diversified", "maxPerPool": 6}, DOC_PRICES)
+    assert [a.count for a in spread.allocations] == [2, 2, 2, 2, 1, 1, 1, 1]
+    assert f"{spread.total_price_per_hour:.4f}" == "1.0498"
+    with pytest.raises(FleetInfeasibleError) as info:
+        plan_fleet({**base, "sameRegion": True}, DOC_PRICES)
+    assert str(info.value) == (
+        "No feasible fleet of 12 instances: the largest fleet in one region is 9 instances "
+        "(sameRegion is binding); the largest feasible fleet is 9 instances"
+    )
+    one = plan_fleet({**base, "sameRegion": True, "maxPerPool": 6}, DOC_PRICES)
+    assert [(a.instance_type, a.count) for a in one.allocations] == [
+        ("m6i.2xlarge", 6), ("m5.2xlarge", 6)]  # fmt: skip
+    assert f"{one.total_price_per_hour:.4f}" == "1.2714"
+    with pytest.raises(FleetInfeasibleError) as info:
+        plan_fleet({**base, "sameZone": True, "maxPerPool": 6}, DOC_PRICES)
+    assert info.value.largest == 6
+    vcpu = plan_fleet({"targetVCPU": 100, "minCPU": 8}, DOC_PRICES)
+    assert [a.count for a in vcpu.allocations] == [4, 4, 4, 1]
+    assert vcpu.vcpus == 104 and f"{vcpu.total_price_per_hour:.4f}" == "1.0004"
