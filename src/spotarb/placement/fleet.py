@@ -262,9 +262,13 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
         (
             "maxPerPool",
             pool_max,
-            f"{pools.pos.size} eligible pools at maxPerPool "
-            f"{freq.max_per_pool if freq.max_per_pool is not None else 'default'} "
-            f"hold {pool_max} {freq.unit}",
+            f"{pools.pos.size} eligible pools hold only {pool_max} {freq.unit} at "
+            + (
+                f"maxPerPool {freq.pool_cap(1)}"
+                + (" (the default, a quarter of the target)" if freq.max_per_pool is None else "")
+                if freq.count is not None or freq.max_per_pool is not None
+                else "the default maxPerPool (a quarter of the target per pool)"
+            ),
         )
     )
     region_codes = np.unique(_region_codes(snap, pools.pos), return_inverse=True)[1]
