@@ -175,7 +175,8 @@ _zone_cache: dict[int, tuple[PriceSnapshot, Counts]] = {}
 def _zone_codes(snap: PriceSnapshot) -> Counts:
     """(provider, region, zone) codes in name order, one per row; cached per snapshot.
 
-    Clouds whose prices are regional (no zone) have one zone per region.
+    Clouds whose prices are regional (no zone) have one zone per region. The cache
+    keeps the last two snapshots (the service's fresh and full ones) alive, no more.
     """
     with _zone_lock:
         hit = _zone_cache.get(id(snap))
@@ -185,7 +186,7 @@ def _zone_codes(snap: PriceSnapshot) -> Counts:
     index = {key: i for i, key in enumerate(sorted(set(keys)))}
     codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
     with _zone_lock:
-        if len(_zone_cache) >= 4:
+        if len(_zone_cache) >= 2:
             _zone_cache.clear()
         _zone_cache[id(snap)] = (snap, codes)
     return codes
