@@ -142,3 +142,21 @@ def test_invalid_requests_are_422_naming_the_field(
     r = client.post("/v1/fleets", json=body)
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"][-1] == field
+
+
+def test_a_certain_interruption_is_null_not_infinity(client: TestClient) -> None:
+    from spotarb.store import open_store as reopen
+
+    db = client.app.state.service.settings.db  # type: ignore[attr-defined]
+    store = reopen(db)
+    now = datetime.now(UTC)
+    store.write_batch([price("doomed", 0.01, zone="us-east-1c", interruption_rate=1.0,
+                             collected_at=now, observed_at=now)], source="aws-ec2-api")  # fmt: skip
+    store.close()
+    client.app.state.service.refresh(force=True)  # type: ignore[attr-defined]
+    r = client.post("/v1/fleets", json={"count": 1, "jobHours": 2})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["allocations"][0]["instanceType"] == "doomed"
+    assert body["expectedInterruptionsPerHour"] is None
+    assert body["expectedCost"] is None and body["allocations"][0]["expectedCost"] is None

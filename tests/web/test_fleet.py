@@ -51,7 +51,7 @@ def test_fleet_strategy_and_same_region(client: TestClient) -> None:
     html = client.get("/fleet?" + QUERY + "&sameRegion=1&strategy=diversified").text
     # At 2 per pool only us-east-1 has the three pools 6 instances need (m5.2xlarge ×3 zones).
     assert allocations(html) == [("aws", 2), ("aws", 2), ("aws", 2)]
-    assert html.count("<br><span class=\"muted\">us-east-1") == 3
+    assert html.count('<br><span class="muted">us-east-1') == 3
     html = client.get("/fleet?" + QUERY + "&sameRegion=1&maxPerPool=6").text
     assert allocations(html) == [("azure", 6)]
     assert 'name="sameRegion" value="1" checked' in html

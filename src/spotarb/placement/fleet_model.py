@@ -34,6 +34,11 @@ CAMEL_FLEET: Final[dict[str, str]] = {
 }
 
 
+def _finite(value: float | None) -> float | None:
+    """JSON has no infinity: a certain interruption (rate 1) gives an unbounded cost → null."""
+    return value if value is None or math.isfinite(value) else None
+
+
 def _whole(name: str, value: object, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -176,7 +181,7 @@ class FleetAllocation:
             "memoryGB": self.memory_gb,
             "gpuCount": self.gpu_count,
             "gpuType": self.gpu_type,
-            "expectedCost": self.expected_cost,
+            "expectedCost": _finite(self.expected_cost),
         }
 
 
@@ -219,8 +224,8 @@ class FleetPlan:
             "totalPricePerHour": self.total_price_per_hour,
             "totalOnDemandPerHour": self.total_on_demand_per_hour,
             "savingsPercent": self.savings_percent,
-            "expectedInterruptionsPerHour": self.expected_interruptions_per_hour,
-            "expectedCost": self.expected_cost,
+            "expectedInterruptionsPerHour": _finite(self.expected_interruptions_per_hour),
+            "expectedCost": _finite(self.expected_cost),
             "pools": self.pools,
             "regions": self.regions,
             "providers": self.providers,
