@@ -59,7 +59,7 @@ class _Pools:
     cost: FloatArray  # per instance: $/h, or expected $ of the job for expected-cost
     units: Counts  # 1 per instance, or its vCPUs / GPUs
     caps: Counts  # instances the pool may hold
-    band: Counts
+    band: Counts  # interruption band (price-capacity-optimized only; else 0)
 
     def take(self, sel: IntArray | slice) -> _Pools:
         return _Pools(
@@ -102,7 +102,12 @@ def _arrays(
         caps = np.maximum(1, -(-freq.target // (4 * units))).astype(np.int64)
     if cost is None:
         cost = _cost(snap, freq, pos)
-    return _Pools(pos, cost, units, caps, _bands(snap, pos))
+    # Only price-capacity-optimized reads bands (they cost a search per pool).
+    if freq.strategy == "price-capacity-optimized":
+        band = _bands(snap, pos)
+    else:
+        band = np.zeros(pos.size, dtype=np.int64)
+    return _Pools(pos, cost, units, caps, band)
 
 
 class _Visit:
