@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from spotarb.core.config import load_settings
+from spotarb.core.rows import to_rows
 from spotarb.placement.snapshot import hazard
 from spotarb.store import open_store
 from tests.placement.conftest import price
@@ -40,7 +41,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
               on_demand_price_per_hour=0.39, collected_at=old, observed_at=old),
     ]  # fmt: skip
     store = open_store(db)
-    store.write_batch(rows, source="aws-ec2-api")
+    store.write_rows(to_rows(rows), source="aws-ec2-api")
     store.close()
     app = create_app(load_settings(db=db, feeds=["aws", "azure"]), collect=False)
     with TestClient(app) as test_client:
@@ -150,8 +151,9 @@ def test_a_certain_interruption_is_null_not_infinity(client: TestClient) -> None
     db = client.app.state.service.settings.db  # type: ignore[attr-defined]
     store = reopen(db)
     now = datetime.now(UTC)
-    store.write_batch([price("doomed", 0.01, zone="us-east-1c", interruption_rate=1.0,
-                             collected_at=now, observed_at=now)], source="aws-ec2-api")  # fmt: skip
+    doomed = price("doomed", 0.01, zone="us-east-1c", interruption_rate=1.0, collected_at=now,
+                   observed_at=now)  # fmt: skip
+    store.write_rows(to_rows([doomed]), source="aws-ec2-api")
     store.close()
     client.app.state.service.refresh(force=True)  # type: ignore[attr-defined]
     r = client.post("/v1/fleets", json={"count": 1, "jobHours": 2})

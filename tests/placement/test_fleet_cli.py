@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spotarb.cli import app
+from spotarb.core.rows import to_rows
 from spotarb.store import open_store
 from tests.placement.conftest import price
 
@@ -36,7 +37,7 @@ def db(tmp_path: Path) -> str:
         price("p4de.24xlarge", 11.0, vcpu=96, memory_gb=1152, gpu_count=8, **a100, **when),
     ]  # fmt: skip
     store = open_store(path)
-    store.write_batch(rows, source="test")
+    store.write_rows(to_rows(rows), source="test")
     store.close()
     return path
 
