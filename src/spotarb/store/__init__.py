@@ -8,7 +8,7 @@ from spotarb.store.base import (
     StoreInfo,
     WriteStats,
 )
-from spotarb.store.open import open_store
+from spotarb.store.open import open_store, sqlite_file
 
 __all__ = [
     "CollectionRun",
@@ -18,4 +18,5 @@ __all__ = [
     "StoreInfo",
     "WriteStats",
     "open_store",
+    "sqlite_file",
 ]
