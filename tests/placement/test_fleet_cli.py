@@ -18,7 +18,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    # Every row counts as fresh here; test_stale_prices_need_allow_stale narrows GCP's age.
+    for feed in ("AWS", "AZURE", "GCP"):
+        monkeypatch.setenv(f"SPOTARB_{feed}_MAX_AGE", "86400")
     path = str(tmp_path / "spotarb.db")
     fresh = datetime.now(UTC) - timedelta(minutes=5)
     old = datetime.now(UTC) - timedelta(hours=5)
@@ -92,6 +95,18 @@ def test_same_zone_binding(db: str) -> None:
     assert code == 1
     assert "sameZone is binding" in err
     assert "the largest fleet in one zone is 2 instances" in err
+
+
+def test_stale_prices_need_allow_stale(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPOTARB_GCP_MAX_AGE", "3600")  # the 5-hour-old GCP price is stale
+    args = ["--count", "4", "--cpu", "8", "--max-price", "1", "--max-per-pool", "1", "--db", db]
+    code, _out, err = run(*args)
+    assert code == 1
+    assert "largest feasible fleet is 3 instances" in err
+    assert "1 older prices were excluded as stale; pass --allow-stale to use them" in err
+    code, out, _ = run(*args, "--allow-stale", "--json")
+    assert code == 0, out
+    assert "n2-standard-8" in [a["instanceType"] for a in json.loads(out)["allocations"]]
 
 
 @pytest.mark.parametrize(

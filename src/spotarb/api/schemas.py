@@ -1,4 +1,4 @@
-"""Request models of the HTTP edge (camelCase, bounded) and the JSON response helper."""
+"""Request models of the HTTP edge (camelCase, bounded) and the JSON bytes response."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any, Final, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotarb.placement import FleetRequirements, WorkloadRequirements
 from spotarb.placement.fleet_model import (
     MAX_INSTANCES,
     MAX_TARGET_GPUS,
     MAX_TARGET_VCPU,
     FleetStrategy,
 )
-from spotarb.placement.requirements import MAX_ALTERNATIVES, Strategy
+from spotarb.placement.requirements import CAMEL_REQUIREMENTS, MAX_ALTERNATIVES, Strategy
 
 MAX_LIST: Final = 64
 MAX_NAME: Final = 128
@@ -21,7 +22,12 @@ Name = Field(min_length=1, max_length=MAX_NAME)
 
 
 class PlacementRequest(BaseModel):
-    """A workload's requirements (the seed's camelCase names) and how to rank places."""
+    """A workload's requirements (camelCase names) and how to rank places.
+
+    FastAPI validates the body against this model before the route runs (bounds,
+    types, unknown fields); :meth:`requirements` then hands the values to the engine's
+    own model, which checks the rest (GPU names, strategy needs).
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False)
 
@@ -45,6 +51,21 @@ class PlacementRequest(BaseModel):
         default=False, description="Use prices older than their feed's max age too."
     )
 
+    def requirements(self) -> WorkloadRequirements:
+        """The engine's requirements (unset fields keep the engine's defaults)."""
+        values = self.__dict__
+        return WorkloadRequirements(
+            **{snake: values[name] for name, snake in _FIELDS if values[name] is not None}
+        )
+
+
+#: Request field → requirement field (every field but ``allowStale``).
+_FIELDS: Final = tuple(
+    (name, CAMEL_REQUIREMENTS.get(name, name))
+    for name in PlacementRequest.model_fields
+    if name != "allowStale"
+)
+
 
 class FleetRequest(PlacementRequest):
     """A fleet: every placement requirement (per instance) plus its size, caps and strategy.
@@ -62,9 +83,15 @@ class FleetRequest(PlacementRequest):
     sameZone: bool = False
     strategy: FleetStrategy = "lowest-price"  # type: ignore[assignment]
 
+    def fleet(self) -> FleetRequirements:
+        """The planner's request: every placement field is a per-instance requirement."""
+        return FleetRequirements.from_mapping(
+            self.model_dump(exclude={"allowStale", "alternatives"}, exclude_none=True)
+        )
+
 
 class JSONBytes(Response):
-    """A response whose body is already JSON bytes (from the cache)."""
+    """A response whose body is already JSON bytes."""
 
     media_type = "application/json"
 

@@ -12,14 +12,15 @@ from spotarb.cli.common import (
     JsonOption,
     cli_errors,
     console,
+    fail,
     money,
     percent,
     print_json,
-    store_for,
     table,
 )
 from spotarb.cli.requirements import (
     FLAGS,
+    AllowStaleOption,
     ArchOption,
     CheckpointHoursOption,
     CpuOption,
@@ -35,14 +36,16 @@ from spotarb.cli.requirements import (
     ProvidersOption,
     RegionsOption,
     RestartOverheadOption,
+    current_snapshots,
     invalid,
     requirement_fields,
+    stale_hint,
 )
 from spotarb.core.errors import ValidationError
-from spotarb.placement import FleetPlan, FleetRequirements, PriceSnapshot, WorkloadRequirements
-from spotarb.placement.fleet import plan
+from spotarb.placement import FleetPlan, FleetRequirements, WorkloadRequirements
 from spotarb.placement.fleet_model import FLEET_STRATEGIES
 from spotarb.placement.requirements import Strategy
+from spotarb.serving.fleets import NoCurrentFleet, plan_on
 
 FLEET_FLAGS = FLAGS | {
     "count": "--count",
@@ -99,10 +102,15 @@ def fleet_command(
     checkpoint_hours: CheckpointHoursOption = None,
     restart_overhead: RestartOverheadOption = 0.1,
     max_age: MaxAgeOption = None,
+    allow_stale: AllowStaleOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Plan a fleet across clouds: instances per pool, totals, and the caps that bind."""
+    """Plan a fleet across clouds: instances per pool, totals, and the caps that bind.
+
+    Only fresh prices are used (each feed's max age, as the service does) unless
+    ``--allow-stale``.
+    """
     now = datetime.now(UTC)
     try:
         fields = requirement_fields(
@@ -138,13 +146,20 @@ def fleet_command(
         )
     except ValidationError as exc:
         raise invalid(exc, FLEET_FLAGS) from None
-    store = store_for(db)
-    snap = PriceSnapshot.from_prices(store.current_prices(), data_version=store.data_version())
-    fleet = plan(snap, freq)
+    snapshots = current_snapshots(db)
+    try:
+        fleet = plan_on(snapshots, freq, allow_stale=allow_stale, now=now).plan
+    except NoCurrentFleet as exc:
+        raise fail(f"{exc}{stale_hint(exc.stale_rows_excluded)}") from None
     if as_json:
         print_json(fleet.to_camel())
         return
     show(fleet)
+    if snapshots.stale_excluded(allow_stale):
+        console.print(
+            f"{snapshots.stale_rows} stale prices excluded (--allow-stale to use them).",
+            highlight=False,
+        )
 
 
 def show(fleet: FleetPlan) -> None:

@@ -13,13 +13,14 @@ from spotarb.cli.common import (
     age,
     cli_errors,
     console,
+    fail,
     money,
     percent,
     print_json,
-    store_for,
     table,
 )
 from spotarb.cli.requirements import (
+    AllowStaleOption,
     ArchOption,
     CheckpointHoursOption,
     CpuOption,
@@ -35,16 +36,14 @@ from spotarb.cli.requirements import (
     ProvidersOption,
     RegionsOption,
     RestartOverheadOption,
+    current_snapshots,
     invalid,
     requirement_fields,
+    stale_hint,
 )
 from spotarb.core.errors import ValidationError
-from spotarb.placement import (
-    STRATEGIES,
-    PlacementDecision,
-    PlacementEngine,
-    WorkloadRequirements,
-)
+from spotarb.placement import STRATEGIES, PlacementDecision, WorkloadRequirements
+from spotarb.serving.placing import NoCurrentMatch, decide
 
 
 @cli_errors
@@ -70,10 +69,15 @@ def place_command(
     checkpoint_hours: CheckpointHoursOption = None,
     restart_overhead: RestartOverheadOption = 0.1,
     max_age: MaxAgeOption = None,
+    allow_stale: AllowStaleOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Pick where a workload should run now, with alternatives and the reasons."""
+    """Pick where a workload should run now, with alternatives and the reasons.
+
+    Only fresh prices are used (each feed's max age, as the service does) unless
+    ``--allow-stale``.
+    """
     now = datetime.now(UTC)
     try:
         fields = requirement_fields(
@@ -101,12 +105,20 @@ def place_command(
         )
     except ValidationError as exc:
         raise invalid(exc) from None
-    engine = PlacementEngine.from_store(store_for(db))
-    decision = engine.place(req, now=now)
+    snapshots = current_snapshots(db)
+    try:
+        decision = decide(snapshots, req, allow_stale=allow_stale, now=now).decision
+    except NoCurrentMatch as exc:
+        raise fail(f"{exc}{stale_hint(exc.stale_rows_excluded)}") from None
     if as_json:
         print_json(decision.to_camel())
         return
     show(decision)
+    if snapshots.stale_excluded(allow_stale):
+        console.print(
+            f"{snapshots.stale_rows} stale prices excluded (--allow-stale to use them).",
+            highlight=False,
+        )
 
 
 def show(decision: PlacementDecision) -> None:

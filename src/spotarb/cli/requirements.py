@@ -1,4 +1,5 @@
-"""The per-instance requirement options shared by ``spotarb place`` and ``spotarb fleet``.
+"""What ``spotarb place`` and ``spotarb fleet`` share: the per-instance requirement
+options, ``--allow-stale`` and the current snapshots under the staleness policy.
 
 A new requirement option goes here once: its alias, its flag in :data:`FLAGS` and
 its field in :func:`requirement_fields`; both commands then take it.
@@ -11,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from spotarb.cli.common import EXIT_INVALID, fail, parse_since, split_list
+from spotarb.cli.common import EXIT_INVALID, fail, parse_since, settings_for, split_list, store_for
 from spotarb.core.errors import ValidationError
+from spotarb.serving.snapshot_builder import PriceSnapshots, load_snapshots
+from spotarb.serving.staleness import StalenessPolicy
 
 CpuOption = Annotated[float, typer.Option("--cpu", help="Minimum vCPUs.")]
 MemoryOption = Annotated[float, typer.Option("--memory", help="Minimum memory, GiB.")]
@@ -45,6 +48,12 @@ CheckpointHoursOption = Annotated[
 ]
 RestartOverheadOption = Annotated[
     float, typer.Option("--restart-overhead", help="Hours lost per restart.")
+]
+AllowStaleOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-stale", help="Use prices older than their feed's max age too (see README)."
+    ),
 ]
 MaxAgeOption = Annotated[
     str | None,
@@ -117,3 +126,20 @@ def invalid(exc: ValidationError, flags: dict[str, str] = FLAGS) -> typer.Exit:
     """Exit 2 naming the flag the user typed."""
     flag = flags.get(exc.field, exc.field)
     return fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID)
+
+
+def current_snapshots(db: str | None) -> PriceSnapshots:
+    """The store's current prices as the service sees them (fresh / every row)."""
+    settings = settings_for(db)
+    store = store_for(db)
+    try:
+        return load_snapshots(store, StalenessPolicy.from_settings(settings))
+    finally:
+        store.close()
+
+
+def stale_hint(excluded: int) -> str:
+    """Appended to a no-answer message when stale prices were left out."""
+    if not excluded:
+        return ""
+    return f" ({excluded} older prices were excluded as stale; pass --allow-stale to use them)"

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from spotarb.core.errors import NoPlacementError, ValidationError
+from spotarb.core.errors import ValidationError
 from spotarb.core.gpus import GPU_IDS
 from spotarb.core.models import PROVIDERS
-from spotarb.placement import FleetInfeasibleError, FleetPlan, FleetRequirements
-from spotarb.placement.engine import NoMatchError
+from spotarb.placement import FleetPlan, FleetRequirements
 from spotarb.placement.fleet_model import CAMEL_FLEET, FLEET_STRATEGIES
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS
+from spotarb.serving.fleets import NoCurrentFleet
 from spotarb.serving.service import Service
 from spotarb.web.placeform import LABELS as PLACE_LABELS
 
@@ -163,16 +163,24 @@ def run_fleet(service: Service, form: FleetForm) -> FleetForm:
     if form.requirements is None:
         return form
     try:
-        form.plan = service.plan_fleet(form.requirements, allow_stale=form.allow_stale)
-    except NoPlacementError as exc:
+        answer = service.plan_fleet(form.requirements, allow_stale=form.allow_stale)
+    except NoCurrentFleet as exc:
         form.status = 404
-        problem: dict[str, Any] = {"detail": str(exc), "removedBy": {}}
-        if isinstance(exc, FleetInfeasibleError):
-            problem |= {"binding": exc.binding, "largest": exc.largest, "unit": exc.unit}
-            problem["removedBy"] = exc.removed_by
-        elif isinstance(exc, NoMatchError):
-            problem |= {"blocking": exc.blocking_filter, "removedBy": exc.removed_by}
+        detail = str(exc)
+        if exc.stale_could_help:
+            detail += (
+                f" ({exc.stale_rows_excluded} older prices were excluded as stale; "
+                "tick “Include stale prices” to use them)"
+            )
+        problem: dict[str, Any] = {"detail": detail, "removedBy": {}}
+        infeasible, no_match = exc.infeasible, exc.no_match
+        if infeasible is not None:
+            problem |= {"binding": infeasible.binding, "largest": infeasible.largest}
+            problem |= {"unit": infeasible.unit, "removedBy": infeasible.removed_by}
+        elif no_match is not None:
+            problem |= {"blocking": no_match.blocking_filter, "removedBy": no_match.removed_by}
         form.problem = problem
     else:
+        form.plan = answer.plan
         form.status = 200
     return form

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
-from spotarb.api.deps import ServiceDep
-from spotarb.api.schemas import FleetRequest, error_body
-from spotarb.core.errors import NoPlacementError, ValidationError
-from spotarb.placement import FleetInfeasibleError, FleetRequirements
-from spotarb.placement.engine import NoMatchError
+from spotarb.api import encode
+from spotarb.api.schemas import FleetRequest, JSONBytes, error_body
+from spotarb.core.errors import ValidationError
 from spotarb.placement.fleet_model import CAMEL_FLEET
-from spotarb.placement.requirements import CAMEL_REQUIREMENTS
+from spotarb.serving.fleets import NoCurrentFleet, PlannedFleet
 from spotarb.serving.service import Service
 
 router = APIRouter(prefix="/v1", tags=["fleet"])
 
-#: snake_case field (and engine filter) names → the request's camelCase names.
-CAMEL = (
-    {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items() if camel != "minCpu"}
-    | {snake: camel for camel, snake in CAMEL_FLEET.items()}
-    | {"gpu": "gpuType"}
-)
+#: The fleet's own snake_case fields → the request's camelCase names.
+_FLEET_CAMEL = {snake: camel for camel, snake in CAMEL_FLEET.items()}
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The fleet: allocations per pool, totals, and what each filter removed."},
@@ -39,56 +31,57 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def camel(name: str) -> str:
-    return CAMEL.get(name, name)
+    return _FLEET_CAMEL.get(name) or encode.camel(name)
 
 
-def _stale(service: Service, allow_stale: bool) -> dict[str, Any]:
-    state = service.state
-    return {
-        "dataVersion": state.version,
-        "allowStale": allow_stale,
-        "staleRowsExcluded": 0 if allow_stale else state.stale_rows,
-    }
+def fleet_body(answer: PlannedFleet) -> dict[str, Any]:
+    out = answer.plan.to_camel()
+    out["dataVersion"] = answer.data_version
+    out["computedAt"] = answer.computed_at.isoformat()
+    out["allowStale"] = answer.allow_stale
+    out["staleRowsExcluded"] = answer.stale_rows_excluded
+    return out
 
 
-def not_found(exc: NoPlacementError, service: Service, allow_stale: bool) -> dict[str, Any]:
+def no_fleet_body(exc: NoCurrentFleet) -> dict[str, Any]:
     """The 404 body: the reason, the filter or cap that stops it, and the data it used."""
-    meta = _stale(service, allow_stale)
     detail = str(exc)
-    if meta["staleRowsExcluded"]:
+    if exc.stale_could_help:
         detail += (
-            f" ({meta['staleRowsExcluded']} older prices were excluded as stale; "
+            f" ({exc.stale_rows_excluded} older prices were excluded as stale; "
             "send allowStale=true to use them)"
         )
     body: dict[str, Any] = {"detail": detail}
-    if isinstance(exc, FleetInfeasibleError):
+    infeasible, no_match = exc.infeasible, exc.no_match
+    if infeasible is not None:
         body |= {
-            "bindingConstraint": exc.binding,
-            "largestFleet": exc.largest,
-            "unit": exc.unit,
-            "removedBy": {camel(k): v for k, v in exc.removed_by.items()},
+            "bindingConstraint": infeasible.binding,
+            "largestFleet": infeasible.largest,
+            "unit": infeasible.unit,
+            "removedBy": {camel(k): v for k, v in infeasible.removed_by.items()},
         }
-    elif isinstance(exc, NoMatchError):
+    elif no_match is not None:
+        blocking = no_match.blocking_filter
         body |= {
-            "blockingFilter": camel(exc.blocking_filter) if exc.blocking_filter else None,
-            "removedBy": {camel(k): v for k, v in exc.removed_by.items()},
+            "blockingFilter": camel(blocking) if blocking else None,
+            "removedBy": {camel(k): v for k, v in no_match.removed_by.items()},
         }
-    return body | meta
+    body["dataVersion"] = exc.data_version
+    body["staleRowsExcluded"] = exc.stale_rows_excluded
+    return body
 
 
-@router.post("/fleets", responses=_RESPONSES)
-def create_fleet(body: FleetRequest, service: ServiceDep) -> Any:
+@router.post("/fleets", response_class=JSONBytes, responses=_RESPONSES)
+def create_fleet(body: FleetRequest, request: Request) -> Response:
     """Spread a fleet over pools across clouds (runs in the thread pool: up to milliseconds)."""
+    service: Service = request.app.state.service
     try:
-        freq = FleetRequirements.from_mapping(
-            body.model_dump(exclude={"allowStale", "alternatives"}, exclude_none=True)
-        )
-        plan = service.plan_fleet(freq, allow_stale=body.allowStale)
+        freq = body.fleet()
     except ValidationError as exc:
         field = camel(exc.field)
-        return JSONResponse(error_body(field, f"{field}: {exc.reason}"), status_code=422)
-    except NoPlacementError as exc:
-        return JSONResponse(not_found(exc, service, body.allowStale), status_code=404)
-    payload = plan.to_camel() | _stale(service, body.allowStale)
-    payload["computedAt"] = datetime.now(UTC).isoformat()
-    return JSONResponse(payload)
+        return JSONBytes(encode.dumps(error_body(field, f"{field}: {exc.reason}")), status_code=422)
+    try:
+        answer = service.plan_fleet(freq, allow_stale=body.allowStale)
+    except NoCurrentFleet as exc:
+        return JSONBytes(encode.dumps(no_fleet_body(exc)), status_code=404)
+    return JSONBytes(encode.dumps(fleet_body(answer)))
