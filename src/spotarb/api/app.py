@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
-from spotarb.api.routers import feeds, health, insights, placements, prices
+from spotarb.api.routers import feeds, fleets, health, insights, placements, prices
 from spotarb.core.config import Settings
 from spotarb.core.errors import StoreError, ValidationError
 from spotarb.core.version import __version__
@@ -58,6 +58,7 @@ def create_app(
     app.state.service = svc
     for router in (
         placements.router,
+        fleets.router,
         prices.router,
         insights.router,
         feeds.router,
