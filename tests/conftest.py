@@ -7,6 +7,9 @@ import pytest
 
 from tests.proxy_server import ProxyProcess, start_proxy
 
+#: The local PostgreSQL fixtures (``pg_url``) for any test package.
+pytest_plugins = ["tests.pg"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

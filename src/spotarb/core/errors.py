@@ -10,7 +10,8 @@ callers (the CLI, the HTTP API) can turn any of them into one clear line::
     ├── ConfigError              settings that cannot work (bad URL, bad list, bad file)
     ├── DataFileError            an import file that cannot be read or is refused
     ├── StoreError               the database cannot be opened, migrated or written
-    │   └── DuplicateKeyError    a batch holds two current rows for one key
+    │   ├── DuplicateKeyError    a batch holds two current rows for one key
+    │   └── FencedWriteError     a collector that lost its leadership tried to write
     ├── FeedError                a cloud feed failed
     │   ├── FeedUnconfigured     the feed lacks credentials or settings (it is skipped)
     │   ├── FeedFetchError       a call to the provider failed after retries
@@ -58,6 +59,10 @@ class StoreError(SpotArbError):
 
 class DuplicateKeyError(StoreError):
     """A batch holds two rows for one key (one current price per key is the rule)."""
+
+
+class FencedWriteError(StoreError):
+    """A collector that is no longer the elected one tried to commit; nothing was written."""
 
 
 class FeedError(SpotArbError):
