@@ -16,6 +16,7 @@ epoch: a collector that lost its leadership cannot commit afterwards.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -242,7 +243,9 @@ class PostgresStore:
                     conn.execute(
                         "UPDATE store_meta SET value = %s WHERE key = 'data_version'", (batch,)
                     )
-                    conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(batch)))
+                    # Listeners learn the version and when it was committed (for their lag).
+                    note = f"{batch} {time.time():.6f}"
+                    conn.execute("SELECT pg_notify(%s, %s)", (self.channel, note))
                 stats.run_id = self._insert_run(
                     conn,
                     source=source,
