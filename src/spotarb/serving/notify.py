@@ -11,6 +11,7 @@ compare data versions itself (:meth:`Service.refresh` does), so extra calls are 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -101,10 +102,8 @@ class ChangeWatcher:
     def _heard(self, payload: str) -> None:
         self.notifications += 1
         _, _, committed = payload.partition(" ")
-        try:
+        with contextlib.suppress(ValueError):  # a payload from another writer: no lag
             self.last_lag = max(0.0, time.time() - float(committed))
-        except ValueError:
-            pass
 
 
 def _first_line(exc: Exception) -> str:
