@@ -307,8 +307,8 @@ class PostgresStore:
         ).fetchone()
         return int(row[0] if row else 0) + 1
 
-    @staticmethod
     def _insert_run(
+        self,
         conn: Conn,
         *,
         source: str,
@@ -320,8 +320,9 @@ class PostgresStore:
     ) -> int:
         row = conn.execute(
             "INSERT INTO collection_runs (source, started_at, finished_at, rows_seen, "
-            "rows_changed, status, error) VALUES (%s, %s, now(), %s, %s, %s, %s) RETURNING id",
-            (source, started_at, rows_seen, rows_changed, status, error),
+            "rows_changed, status, error, lease_epoch) "
+            "VALUES (%s, %s, clock_timestamp(), %s, %s, %s, %s, %s) RETURNING id",
+            (source, started_at, rows_seen, rows_changed, status, error, self.fence_epoch),
         ).fetchone()
         return int(row[0]) if row else 0
 

@@ -90,6 +90,8 @@ def _v2_collector_lease(conn: psycopg.Connection[tuple[object, ...]]) -> None:
         acquired_at TIMESTAMPTZ)"""
     )
     conn.execute("INSERT INTO collector_lease (id) VALUES (1)")
+    # The lease epoch a collector's run was written under (NULL: an import or a CLI run).
+    conn.execute("ALTER TABLE collection_runs ADD COLUMN lease_epoch BIGINT")
 
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (
