@@ -53,8 +53,8 @@ def test_import_prices_export_and_info_on_postgres(pg_url: str, tmp_path: Path) 
     assert copy.current_prices() == original.current_prices()
     copy.close()
     original.close()
-    code, out, err = run("place", "--cpu", "8", "--memory", "32", "--db", pg_url, "--max-age", "1000d",
-                         "--json")  # fmt: skip
+    place = ("place", "--cpu", "8", "--memory", "32", "--max-age", "1000d", "--json")
+    code, out, err = run(*place, "--db", pg_url)
     assert code == 0, err
     assert json.loads(out)["instanceType"] == "n2-standard-8"
 
