@@ -79,7 +79,7 @@ def test_second_serve_on_one_sqlite_file_is_api_only_and_says_so(
     assert any("second is a standby: first collects" in r.getMessage() for r in caplog.records), (
         caplog.text
     )
-    info = second.info()
+    info = second.info(0)
     assert (info.instance_id, info.role, info.is_leader, info.leader_id) == (
         "second", "all", False, "first",
     )  # fmt: skip
@@ -87,7 +87,7 @@ def test_second_serve_on_one_sqlite_file_is_api_only_and_says_so(
     first.stop()  # the collector goes away: the standby takes over
     assert first_switch.calls == [True, False]
     wait(lambda: second.is_leader)
-    assert second_switch.calls == [True] and second.info().leader_id == "second"
+    assert second_switch.calls == [True] and second.info(0).leader_id == "second"
 
 
 def test_role_api_never_collects(
@@ -97,9 +97,9 @@ def test_role_api_never_collects(
     api, api_switch = clusters(SqliteStore(path), role="api", name="api")
     time.sleep(0.2)
     assert not api.is_leader and api_switch.calls == []
-    assert api.info().leader_id is None  # nobody collects yet
+    assert api.info(0).leader_id is None  # nobody collects yet
     collector, _ = clusters(SqliteStore(path), role="collector", name="col")
-    assert collector.is_leader and api.info().leader_id == "col"
+    assert collector.is_leader and api.info(0).leader_id == "col"
 
 
 @pytest.mark.postgres
@@ -108,7 +108,7 @@ def test_postgres_cluster_reports_leader_and_metrics(
 ) -> None:
     leader, _ = clusters(PostgresStore(pg_url), role="collector", name="pg-a")
     api, _ = clusters(PostgresStore(pg_url), role="api", name="pg-api")
-    info = api.info()
+    info = api.info(0)
     assert (info.store, info.leader_id, info.is_leader) == ("postgresql", "pg-a", False)
     registry = CollectorRegistry()
 

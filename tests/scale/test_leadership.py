@@ -76,7 +76,7 @@ def test_a_deposed_leader_cannot_commit(pg_url: str, stores: Callable[[], Postgr
         time.sleep(0.05)
     assert store_b.fence_epoch == epoch_a + 1
     before = (store_b.data_version(), len(store_b.runs()), store_b.current_prices())
-    with pytest.raises(FencedWriteError, match=r"lost the collector lease.*replica-b"):
+    with pytest.raises(FencedWriteError, match=r"not the elected collector.*held by replica-b"):
         store_a.write_rows([to_row(price(price_per_hour=0.5))], source="aws")
     with pytest.raises(FencedWriteError):
         store_a.record_failed_run(source="aws", started_at=price().observed_at, error="x")

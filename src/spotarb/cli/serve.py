@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from spotarb.cli.common import DbOption, cli_errors
-from spotarb.core.config import load_settings
+from spotarb.core.config import Role, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,14 @@ def serve_command(
         float | None,
         typer.Option("--tick", help="Seconds between schedule ticks (default 60).", hidden=True),
     ] = None,
+    role: Annotated[
+        Role | None,
+        typer.Option(
+            "--role",
+            help="all: API, and collect when elected (default); api: never collect; "
+            "collector: a collector candidate (with the API for probes).",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = "info",
@@ -39,18 +47,19 @@ def serve_command(
 
     _Server = _make_server_class()
 
-    settings = load_settings(db=db, host=host, port=port, tick_seconds=tick)
+    settings = load_settings(db=db, host=host, port=port, tick_seconds=tick, role=role)
     level = getattr(logging, log_level.upper(), logging.INFO)
     logging.getLogger().setLevel(level)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=level)
     app = create_app(settings, collect=not no_collect)
     logger.warning(
-        "spotarb serving %s on http://%s:%d (collect=%s)",
-        settings.db,
+        "spotarb serving %s on http://%s:%d (role %s%s)",
+        app.state.service.store.url,  # without a password
         settings.host,
         settings.port,
-        not no_collect,
+        settings.role,
+        ", --no-collect" if no_collect else "",
     )
     config = uvicorn.Config(
         app,

@@ -33,6 +33,9 @@ CommaList = Annotated[list[str], NoDecode]
 
 FEED_NAMES = ("aws", "azure", "gcp")
 
+#: What a ``serve`` process does among replicas (see ``spotarb serve --role``).
+Role = Literal["all", "api", "collector"]
+
 
 def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("spotarb")) / "spotarb.db"
@@ -61,7 +64,7 @@ class Settings(BaseSettings):
     #: ``redis://host:6379/0``: a cache shared by every replica (unset: in-process cache).
     redis_url: SecretStr | None = None
     #: ``all`` (API + collector if elected), ``api`` (never collects), ``collector``.
-    role: Literal["all", "api", "collector"] = "all"
+    role: Role = "all"
     #: This process's name in ``/v1/cluster`` and the collector lease (default host-pid).
     instance_id: str | None = None
 

@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from spotarb.core.config import Settings
+from spotarb.core.config import Role, Settings
 from spotarb.serving.cache import KVCache, MemoryCache
 from spotarb.serving.leadership import (
     FileLockLeadership,
@@ -29,13 +29,13 @@ from spotarb.serving.leadership import (
 from spotarb.serving.metrics import counter
 from spotarb.serving.notify import ChangeWatcher
 from spotarb.serving.redis_cache import RedisCache
+from spotarb.serving.service import Service
 from spotarb.store.base import PriceStore
 from spotarb.store.postgres import PostgresStore
 from spotarb.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["all", "api", "collector"]
 
 #: Seconds between election checks: a standby leads within this (plus the server noticing
 #: a dead leader's connection, immediate on kill -9) of the leader's death.
@@ -109,6 +109,8 @@ class Cluster:
         return self.role != "api" and self.leadership.leading
 
     def start(self) -> None:
+        if isinstance(self.store, PostgresStore) and self.store.fence_epoch is None:
+            self.store.fence_epoch = -1  # no collector writes until elected (see the store)
         self.watcher.start()
         if self.role == "api":
             logger.warning("%s: role api, serving the API only", self.instance_id)
@@ -151,13 +153,14 @@ class Cluster:
                 self.store.url,
             )
 
-    def info(self) -> ClusterInfo:
+    def info(self, served_version: int) -> ClusterInfo:
+        """This instance's view; ``served_version`` is the data version it answers from."""
         return ClusterInfo(
             instance_id=self.instance_id,
             role=self.role,
             is_leader=self.is_leader,
             leader_id=self.leadership.leader_id(),
-            data_version=self.store.data_version(),
+            data_version=served_version,
             store=getattr(self.store, "backend", "sqlite"),
             cache=cache_backend(self.cache),
         )
@@ -187,3 +190,28 @@ class Cluster:
             [],
             [([], self.cache.stats().errors)],
         )
+
+
+def join_cluster(service: Service, *, collect: bool = True) -> Cluster:
+    """The cluster side of one ``serve`` process around ``service`` (start/stop it with it).
+
+    The schedule runs feeds only while this process is the elected collector;
+    ``collect=False`` (``--no-collect``) makes it an API replica whatever its role.
+    """
+    scheduler = service.scheduler
+
+    def collecting(on: bool) -> None:
+        scheduler.set_run_feeds(on)
+        if on:
+            scheduler.tick()  # due feeds start now, not at the next tick
+
+    cluster = Cluster(
+        service.store,
+        service.cache,
+        role=service.settings.role if collect else "api",
+        set_collecting=collecting,
+        on_change=service.refresh,
+        instance_id=service.settings.instance_id,
+    )
+    service.metrics.add_live(cluster.live_metrics)
+    return cluster

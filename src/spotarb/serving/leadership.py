@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -140,7 +141,12 @@ class PostgresLeadership:
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
-                self._conn.close()  # releases the lock
+                if self._leading:  # released now, not when the server notices the close
+                    with contextlib.suppress(psycopg.Error):
+                        self._conn.execute(
+                            "SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, self._key)
+                        )
+                self._conn.close()
                 self._conn = None
             self._leading = False
 

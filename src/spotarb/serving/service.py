@@ -334,8 +334,12 @@ class Service:
 
 
 def _placement_key(state: ServiceState, req: WorkloadRequirements, allow_stale: bool) -> str:
-    """Normalized requirements (a frozen, validated dataclass) + state generation."""
-    return f"place:{state.generation}:{int(allow_stale)}:{req!r}"
+    """Normalized requirements (a frozen, validated dataclass) + the data they ran on.
+
+    The data version and the number of fresh rows identify the snapshot in every
+    replica (a per-process counter would not), so replicas can share a Redis cache.
+    """
+    return f"place:{state.version}:{len(state.fresh)}:{int(allow_stale)}:{req!r}"
 
 
 _SNAKE_TO_CAMEL = {

@@ -134,7 +134,8 @@ class PostgresStore:
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 5.0) -> None:
         self.url = redact_url(url)
-        #: The collector lease epoch this store's writes must still hold (None: no check).
+        #: The collector lease epoch this store's writes must still hold (None: no check;
+        #: -1: this process is not the collector and must not write as one).
         self.fence_epoch: int | None = None
         self._conninfo = url
         self._connect_timeout = connect_timeout
@@ -158,6 +159,7 @@ class PostgresStore:
             configure=_configure,
             open=False,
             name="spotarb",
+            timeout=connect_timeout,  # a request waits this long for a connection, no more
         )
         try:
             self._pool.open(wait=True, timeout=connect_timeout)
@@ -200,8 +202,8 @@ class PostgresStore:
         if row is None or row[0] != epoch:
             holder = row[1] if row else "nobody"
             raise FencedWriteError(
-                f"this instance lost the collector lease (epoch {epoch}, now held by "
-                f"{holder}); its write was not committed"
+                f"this instance is not the elected collector (the lease is at epoch "
+                f"{row[0] if row else '?'}, held by {holder}); its write was not committed"
             )
 
     def _after_chunk(self, written: int) -> None:
