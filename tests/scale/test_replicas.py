@@ -8,6 +8,7 @@ every live replica within 2 s, and stopping Redis must not change any answer.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -113,7 +114,7 @@ def test_failover_fresh_data_everywhere_and_redis_loss(
     epochs = [r[2] for r in recorded]
     assert None not in epochs and epochs == sorted(epochs), recorded
     assert len(set(epochs)) == 2
-    for before, after in zip(recorded, recorded[1:], strict=False):
+    for before, after in itertools.pairwise(recorded):
         assert after[3] >= before[4], f"overlapping runs {before} {after}"
 
     # A CLI import is served by every live replica within 2 s.
