@@ -73,9 +73,14 @@ class PostgresLeadership:
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
-            # TCP keepalives: a leader cut off from the server notices within ~15 s.
+            # Keepalives (idle) and a TCP user timeout (unanswered data): a leader cut off
+            # from the server notices within ~15 s.
             self._conn = self.store.connect(
-                keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3
+                keepalives=1,
+                keepalives_idle=5,
+                keepalives_interval=2,
+                keepalives_count=3,
+                tcp_user_timeout=10000,
             )
         return self._conn
 
