@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,10 @@ class RedisProcess:
     def __init__(self, workdir: Path) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.fail("redis-server is not installed (the CI image has it)")
+            message = "redis-server is not installed"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message + " (CI must have it)")
+            pytest.skip(message)
         self.binary = binary
         self.workdir = workdir
         self.port = free_port()
