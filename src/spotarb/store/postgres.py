@@ -51,6 +51,10 @@ CHUNK: Final = 5000
 
 _KEYS: Final = ", ".join(KEY_COLUMNS)
 _VALUE_COLUMNS: Final = PRICE_COLUMNS[len(KEY_COLUMNS) :]
+_FLOAT_COLUMNS: Final = frozenset(
+    {"vcpu", "memory_gb", "gpu_memory_gb", "network_bandwidth_gbps", "price_per_hour",
+     "on_demand_price_per_hour", "interruption_rate"}
+)  # fmt: skip
 _STAGE: Final = "spotarb_stage"
 _HISTORY_STAGE: Final = "spotarb_history_stage"
 
@@ -85,6 +89,11 @@ _BACKFILL: Final = (
     f"INSERT INTO price_history ({SELECT_PRICE_COLUMNS}) "
     f"SELECT {SELECT_PRICE_COLUMNS} FROM {_HISTORY_STAGE} ON CONFLICT DO NOTHING"
 )
+#: The PostgreSQL type of each row column, for a binary COPY (no text formatting/parsing).
+_COPY_TYPES: Final = [
+    "float8" if c in _FLOAT_COLUMNS else "int4" if c == "gpu_count" else "text"
+    for c in PRICE_COLUMNS
+]
 _ORDER: Final = "price_per_hour, provider, region, availability_zone, instance_type, os"
 
 
@@ -290,12 +299,13 @@ class PostgresStore:
                 "CREATE TEMP TABLE {} (LIKE spot_prices INCLUDING DEFAULTS) ON COMMIT DROP"
             ).format(sql.Identifier(table))
         )
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             sql.Identifier(table), sql.SQL(SELECT_PRICE_COLUMNS)
         )
         with conn.cursor() as cur:
             for chunk in _chunks(rows):
                 with cur.copy(copy_sql) as copy:
+                    copy.set_types(_COPY_TYPES)
                     for row in chunk:
                         copy.write_row(row)
                 if fault_seam:
