@@ -13,7 +13,8 @@ import pytest
 
 from spotarb.core.errors import FencedWriteError
 from spotarb.core.rows import to_row
-from spotarb.serving.leadership import FileLockLeadership, PostgresLeadership
+from spotarb.serving.leadership import FileLockLeadership
+from spotarb.serving.pg_leadership import PostgresLeadership
 from spotarb.store.postgres import PostgresStore
 from tests.core.factories import price
 

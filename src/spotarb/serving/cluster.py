@@ -22,16 +22,13 @@ from spotarb.serving.cache import KVCache, MemoryCache
 from spotarb.serving.leadership import (
     FileLockLeadership,
     Leadership,
-    PostgresLeadership,
     SoleLeadership,
     default_instance_id,
 )
 from spotarb.serving.metrics import counter
 from spotarb.serving.notify import ChangeWatcher
-from spotarb.serving.redis_cache import RedisCache
 from spotarb.serving.service import Service
 from spotarb.store.base import PriceStore
-from spotarb.store.postgres import PostgresStore
 from spotarb.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
@@ -53,20 +50,30 @@ class ClusterInfo:
     cache: str
 
 
+# Redis and PostgreSQL drivers are imported only when configured: a single-machine
+# ``serve`` starts without loading them.
+
+
 def open_cache(settings: Settings) -> KVCache:
     """Redis when ``SPOTARB_REDIS_URL`` is set, else the in-process LRU."""
     if settings.redis_url is not None and settings.redis_url.get_secret_value():
+        from spotarb.serving.redis_cache import RedisCache
+
         return RedisCache(settings.redis_url.get_secret_value())
     return MemoryCache(settings.placement_cache_size)
 
 
 def cache_backend(cache: KVCache) -> str:
-    return "redis" if isinstance(cache, RedisCache) else "memory"
+    return str(getattr(cache, "backend", "memory"))
 
 
 def leadership_for(store: PriceStore, instance_id: str) -> Leadership:
     """The election that fits the store: advisory lock, lock file, or none needed."""
-    if isinstance(store, PostgresStore):
+    if getattr(store, "backend", "sqlite") == "postgresql":
+        from spotarb.serving.pg_leadership import PostgresLeadership
+        from spotarb.store.postgres import PostgresStore
+
+        assert isinstance(store, PostgresStore)
         return PostgresLeadership(store, instance_id)
     if isinstance(store, SqliteStore) and store.path != ":memory:":
         return FileLockLeadership(Path(store.path).expanduser().with_name(
@@ -109,8 +116,6 @@ class Cluster:
         return self.role != "api" and self.leadership.leading
 
     def start(self) -> None:
-        if isinstance(self.store, PostgresStore) and self.store.fence_epoch is None:
-            self.store.fence_epoch = -1  # no collector writes until elected (see the store)
         self.watcher.start()
         if self.role == "api":
             logger.warning("%s: role api, serving the API only", self.instance_id)

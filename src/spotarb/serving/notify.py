@@ -16,13 +16,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Final
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING, Final, cast
 
 from spotarb.store.base import PriceStore
-from spotarb.store.postgres import PostgresStore
+
+if TYPE_CHECKING:
+    from spotarb.store.postgres import PostgresStore
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +65,9 @@ class ChangeWatcher:
     def _run(self) -> None:
         store = self.store
         while not self._stop.is_set():
-            if isinstance(store, PostgresStore):
-                self._listen(store)  # returns when the connection is lost, or on stop
+            if getattr(store, "backend", "sqlite") == "postgresql":
+                # Returns when the connection is lost, or on stop.
+                self._listen(cast("PostgresStore", store))
             if not self._stop.wait(self.poll_seconds):
                 self._changed()
 
@@ -78,6 +78,9 @@ class ChangeWatcher:
             logger.exception("refresh after a store change failed")
 
     def _listen(self, store: PostgresStore) -> None:
+        import psycopg  # only a PostgreSQL store gets here
+        from psycopg import sql
+
         try:
             conn = store.connect()
         except psycopg.Error as exc:
