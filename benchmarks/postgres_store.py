@@ -15,6 +15,7 @@ database of its own and drops it.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -154,7 +155,7 @@ def main() -> None:
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     print(f"first/unchanged write of {args.rows:,} rows, load of {args.read_rows:,} rows; "
-          f"median of {args.repeat}")  # fmt: skip
+          f"median of {args.repeat}; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"{'':12} {'first write':>12} {'unchanged':>12} {'load':>10}")
     medians: dict[str, list[float]] = {}
     for name, runs in timings.items():
@@ -165,7 +166,8 @@ def main() -> None:
     print(f"{'pg / sqlite':12} {ratio[0]:11.2f}x {ratio[1]:11.2f}x {ratio[2]:9.2f}x")
     print(
         f"notification lag over {len(lags)} commits: p50 {percentile(lags, 0.5) * 1000:.1f} ms, "
-        f"p99 {percentile(lags, 0.99) * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms"
+        f"p99 {percentile(lags, 0.99) * 1000:.1f} ms, max {max(lags) * 1000:.1f} ms "
+        "(writer's commit returned → a second store's watcher read the new version)"
     )
 
 
