@@ -47,7 +47,7 @@ _LAZY = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    if name == "__version__":  # importlib.metadata costs ~40 ms, e.g. in the CSV worker
+    if name == "__version__":  # importlib.metadata costs ~40 ms at import
         from spotarb.core.version import __version__
 
         return __version__

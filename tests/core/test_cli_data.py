@@ -229,8 +229,8 @@ def test_spotarb_db_env_var_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert len(open_store(str(tmp_path / "env.db")).current_prices()) == 3
 
 
-def test_a_big_import_split_over_a_worker_leaves_no_scratch_files(
-    tmp_path: Path, db: str, split_always: list[int], monkeypatch: pytest.MonkeyPatch
+def test_an_import_and_its_unchanged_reimport_write_no_scratch_files(
+    tmp_path: Path, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -245,7 +245,7 @@ def test_a_big_import_split_over_a_worker_leaves_no_scratch_files(
     assert json.loads(out)["inserted"] == 3000
     code, out, _ = run("import", str(path), "--db", db, "--json")
     assert (json.loads(out)["unchanged"], json.loads(out)["historyAdded"]) == (3000, 0)
-    assert len(split_always) == 2  # both imports used a worker process
-    assert list(scratch.iterdir()) == []  # its staging files are gone
+    assert list(scratch.iterdir()) == []  # rows are held in memory only
+    assert open_store(db).info().history_rows == 3000
     prices = open_store(db).current_prices()
     assert sorted(p.instance_type for p in prices) == sorted(f"m{i}.large" for i in range(3000))

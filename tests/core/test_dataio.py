@@ -1,5 +1,5 @@
-"""The CSV reader's paths must agree: the fast path (a generated row builder, split over two
-processes for a big file) accepts exactly what ``SpotPrice`` accepts, and stores the same values.
+"""The CSV reader's paths must agree: the fast path (a generated row builder) accepts exactly
+what ``SpotPrice`` accepts, and stores the same values.
 """
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,9 +17,7 @@ from hypothesis import strategies as st
 from spotarb.core.errors import DataFileError
 from spotarb.core.models import SpotPrice
 from spotarb.core.rows import PriceBatch, from_row, to_row
-from spotarb.ingest import dataio
 from spotarb.ingest.dataio import (
-    CsvWorker,
     ParsedFile,
     _BulkRejected,
     _column_names,
@@ -169,7 +166,7 @@ def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
         parse_file(path)
 
 
-# --- a big file is parsed by two processes ------------------------------------------------
+# --- a bigger file ---------------------------------------------------------------------------
 
 
 def big_csv(rows: int, *, bad_line: int | None = None, quoted: bool = False) -> str:
@@ -188,121 +185,41 @@ def big_csv(rows: int, *, bad_line: int | None = None, quoted: bool = False) -> 
     return "\n".join(lines) + "\n"
 
 
-def test_a_split_parse_equals_a_single_process_parse(
-    tmp_path: Path, split_always: list[int]
-) -> None:
+def test_a_bigger_file_parses_in_order_as_the_row_path_does(tmp_path: Path) -> None:
     text = big_csv(3000)
     parsed = parse_text(tmp_path, text)
-    assert len(split_always) == 1
-    assert parsed.rows_read == len(parsed.prices) == 3000
-    # The worker's rows wait in its staging file; their keys are already here.
-    (staged,) = parsed.prices.staged
-    assert 0 < len(staged) < 3000
-    reference = by_rows(text).prices
-    assert list(parsed.prices.keys()) == list(reference.keys())
-    assert parsed.prices == bulk(text)  # the fast path in one process
-    assert parsed.prices == reference  # the row-by-row reference
-    # The rows stay in file order across the split.
+    assert parsed.rows_read == len(parsed.prices) == 3000 and not parsed.errors
+    assert parsed.prices == by_rows(text).prices  # the row-by-row reference
     assert [p.instance_type for p in parsed.prices][::999] == [
         f"type-{i}" for i in (0, 999, 1998, 2997)
     ]
 
 
-def test_a_split_finds_record_boundaries_in_bytes(tmp_path: Path, split_always: list[int]) -> None:
+def test_line_ends_byte_order_mark_and_wide_characters(tmp_path: Path) -> None:
     """CRLF line ends, a byte order mark, characters of several bytes, no final line end."""
-    lines = big_csv(3000).replace("type-", "typ\u00e9\u4e2d-").splitlines()
+    lines = big_csv(300).replace("type-", "typ\u00e9\u4e2d-").splitlines()
     text = "\ufeff" + "\r\n".join(lines)
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
     parsed = parse_file(path, now=NOW)
-    assert len(split_always) == 1 and parsed.prices.staged
     assert parsed.prices == by_rows(text.removeprefix("\ufeff")).prices
-    assert parsed.prices[-1].instance_type == "typ\u00e9\u4e2d-2999"
+    assert parsed.prices[-1].instance_type == "typ\u00e9\u4e2d-299"
 
 
-@pytest.mark.parametrize("where", ["first part", "worker's part"])
-def test_a_bad_row_in_either_part_is_reported_by_its_line(
-    tmp_path: Path, split_always: list[int], where: str
-) -> None:
-    line = 10 if where == "first part" else 2990
+@pytest.mark.parametrize("line", [10, 2990])
+def test_a_bad_row_is_reported_by_its_line(tmp_path: Path, line: int) -> None:
     parsed = parse_text(tmp_path, big_csv(3000, bad_line=line))
-    assert split_always, "the file was split"
     assert [str(e) for e in parsed.errors] == [
         f"{tmp_path / 'f.csv'}:{line}: price_per_hour: must be a finite number (got 'nan')"
     ]
     assert len(parsed.prices) == 2999
 
 
-def test_a_file_with_quotes_is_not_split(tmp_path: Path, split_always: list[int]) -> None:
-    text = big_csv(3000, quoted=True)
+def test_a_quoted_cell_holding_a_comma(tmp_path: Path) -> None:
+    text = big_csv(300, quoted=True)
     parsed = parse_text(tmp_path, text)
-    assert split_always == []
-    assert parsed.prices[-1].instance_type == "type,2999"
+    assert parsed.prices[-1].instance_type == "type,299"
     assert parsed.prices == by_rows(text).prices
-
-
-def test_a_worker_that_fails_is_replaced_by_this_process(
-    tmp_path: Path, split_always: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(CsvWorker, "MODULE", "spotarb.no_such_module")
-    text = big_csv(3000)
-    parsed = parse_text(tmp_path, text)
-    assert len(split_always) == 1  # it started, failed, and its part was parsed here
-    assert parsed.prices == by_rows(text).prices
-
-
-def test_a_worker_that_cannot_start_is_not_an_error(
-    tmp_path: Path, split_always: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(dataio.sys, "executable", str(tmp_path / "no-python"))
-    text = big_csv(3000)
-    parsed = parse_text(tmp_path, text)
-    assert split_always == []
-    assert parsed.prices == by_rows(text).prices
-
-
-def test_a_worker_that_fails_after_validating_is_replaced_by_this_process(
-    tmp_path: Path,
-    split_always: list[int],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The worker validates its rows and sends their keys, then cannot write its staging file.
-    monkeypatch.setattr(dataio, "reserve_stage_file", lambda: tmp_path / "gone" / "stage.db")
-    text = big_csv(3000)
-    parsed = parse_text(tmp_path, text)
-    assert len(split_always) == 1 and parsed.prices.staged
-    assert parsed.prices == by_rows(text).prices  # its part was parsed again, here
-    assert "the CSV worker process failed (exit 1)" in caplog.text
-
-
-def test_a_staging_file_is_deleted_with_its_batch(tmp_path: Path, split_always: list[int]) -> None:
-    parsed = parse_text(tmp_path, big_csv(3000))
-    (staged,) = parsed.prices.staged
-    assert staged.finished() and staged.path.stat().st_size > 0
-    path = staged.path
-    del parsed, staged
-    assert not path.exists()
-
-
-def test_discarding_a_staged_part_stops_its_worker_and_deletes_its_file(
-    tmp_path: Path, split_always: list[int]
-) -> None:
-    parsed = parse_text(tmp_path, big_csv(3000))
-    (staged,) = parsed.prices.staged
-    path = staged.path
-    staged.discard()  # whether or not the worker was done, it is gone with its file
-    assert not path.exists()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(split_always[0], os.WNOHANG)  # already reaped
-
-
-def test_small_files_are_not_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[object] = []
-    monkeypatch.setattr(CsvWorker, "start", classmethod(lambda cls, *a: started.append(a)))
-    parse_text(tmp_path, big_csv(3000))
-    assert len(big_csv(3000)) < dataio.SPLIT_MIN_CHARS
-    assert started == []
 
 
 # --- the batch type ------------------------------------------------------------------------
@@ -317,5 +234,5 @@ def test_a_batch_reads_as_the_prices_it_holds(tmp_path: Path) -> None:
     assert list(batch[10:12]) == prices[10:12]
     assert PriceBatch.from_prices(prices) == batch
     assert PriceBatch.concat([batch[:20], batch[20:]]) == batch
-    assert list(batch.keys()) == [p.key for p in prices]
+    assert batch.rows == [to_row(p) for p in prices]
     assert math.isclose(sum(p.price_per_hour for p in batch), sum(r[12] for r in batch.rows))

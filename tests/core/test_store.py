@@ -8,9 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spotarb.core.errors import StoreError
+from spotarb.core.errors import DuplicateKeyError, StoreError
 from spotarb.core.models import SpotPrice
+from spotarb.core.rows import PriceBatch, Row, to_row, to_rows
+from spotarb.ingest.aggregator import Aggregator
 from spotarb.store import PriceFilter, open_store
+from spotarb.store.base import WriteStats
 from spotarb.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
 from spotarb.store.sqlite import SqliteStore
 from tests.core.factories import T0, price
@@ -38,7 +41,7 @@ def store(tmp_path: Path) -> SqliteStore:
 
 def test_write_then_read_gives_the_same_rows(store: SqliteStore) -> None:
     rows = catalog()
-    stats = store.write_batch(rows, source="test")
+    stats = store.write_rows(to_rows(rows), source="test")
     assert (stats.inserted, stats.changed, stats.unchanged) == (5, 0, 0)
     got = store.current_prices()
     assert sorted(got, key=lambda p: p.key) == sorted(rows, key=lambda p: p.key)
@@ -46,20 +49,20 @@ def test_write_then_read_gives_the_same_rows(store: SqliteStore) -> None:
 
 
 def test_same_batch_twice_adds_no_history(store: SqliteStore) -> None:
-    store.write_batch(catalog(), source="test")
+    store.write_rows(to_rows(catalog()), source="test")
     before = store.info().history_rows
-    stats = store.write_batch(catalog(), source="test")
+    stats = store.write_rows(to_rows(catalog()), source="test")
     assert (stats.inserted, stats.changed, stats.unchanged, stats.history_added) == (0, 0, 5, 0)
     assert store.info().history_rows == before == 5
 
 
 def test_one_changed_price_adds_exactly_one_history_row(store: SqliteStore) -> None:
-    store.write_batch(catalog(), source="test")
+    store.write_rows(to_rows(catalog()), source="test")
     version = store.data_version()
     rows = catalog()
     later = T0 + timedelta(minutes=5)
     rows[0] = price(availability_zone="us-east-1a", price_per_hour=0.04, observed_at=later)
-    stats = store.write_batch(rows, source="test")
+    stats = store.write_rows(to_rows(rows), source="test")
     assert (stats.changed, stats.unchanged, stats.history_added) == (1, 4, 1)
     assert store.info().history_rows == 6
     assert store.data_version() > version
@@ -69,18 +72,48 @@ def test_one_changed_price_adds_exactly_one_history_row(store: SqliteStore) -> N
     assert [h.price_per_hour for h in store.history(rows[0].key, until=T0)] == [0.035]
 
 
+def test_new_keys_changed_prices_and_other_changes_in_one_batch(store: SqliteStore) -> None:
+    store.write_rows(to_rows(catalog()), source="test")
+    later = T0 + timedelta(minutes=5)
+    rows = catalog()
+    rows[1] = price(availability_zone="us-east-1b", price_per_hour=0.05, observed_at=later)
+    # Same price, other details: the current row is rewritten, no history row is added.
+    rows[3] = price(provider="azure", region="eastus", availability_zone="",
+                    instance_type="Standard_D2s_v3", price_per_hour=0.02, interruption_rate=0.2,
+                    observed_at=later)  # fmt: skip
+    new = price(instance_type="c5.large", price_per_hour=0.03)
+    stats = store.write_rows(to_rows([*rows, new]), source="test")
+    assert (stats.rows_seen, stats.inserted, stats.changed, stats.unchanged) == (6, 1, 1, 4)
+    assert stats.history_added == 2  # the new key and the changed price
+    assert store.info().history_rows == 7
+    azure = store.current_prices(PriceFilter(providers=("azure",)))
+    assert [(p.interruption_rate, p.observed_at) for p in azure] == [(0.2, later)]
+    assert [h.price_per_hour for h in store.history(rows[3].key)] == [0.02]
+
+
 def test_backfilled_change_points_are_merged_without_duplicates(store: SqliteStore) -> None:
     key_row = price()
     old = [price(price_per_hour=0.02, observed_at=T0 - timedelta(days=d)) for d in (1, 2, 3)]
-    store.write_batch([key_row], old, source="test")
-    store.write_batch([key_row], old, source="test")
+    first = store.write_rows(to_rows([key_row]), to_rows(old), source="test")
+    version = store.data_version()
+    again = store.write_rows(to_rows([key_row]), to_rows(old), source="test")
+    assert (first.history_added, again.history_added) == (4, 0)
     assert len(store.history(key_row.key)) == 4
+    assert store.data_version() == version  # nothing changed the second time
+
+
+def test_unchanged_rows_leave_the_data_version(store: SqliteStore) -> None:
+    store.write_rows(to_rows(catalog()), source="test")
+    version = store.data_version()
+    store.write_rows(to_rows(catalog()), source="test")
+    assert store.data_version() == version
+    assert [r.rows_changed for r in store.runs()] == [0, 5]
 
 
 def test_a_failure_mid_batch_leaves_the_previous_state(
     store: SqliteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store.write_batch(catalog(), source="test")
+    store.write_rows(to_rows(catalog()), source="test")
     before = (store.current_prices(), store.all_history(), store.runs(), store.data_version())
     big = [price(instance_type=f"t{i}.large", price_per_hour=0.01 + i * 1e-5) for i in range(12000)]
 
@@ -94,20 +127,72 @@ def test_a_failure_mid_batch_leaves_the_previous_state(
     monkeypatch.setattr(store, "_after_chunk", explode)
     changed = [price(availability_zone="us-east-1a", price_per_hour=1.0), *big]
     with pytest.raises(OSError, match="disk on fire"):
-        store.write_batch(changed, source="test")
+        store.write_rows(to_rows(changed), source="test")
     assert len(calls) == 2
     after = (store.current_prices(), store.all_history(), store.runs(), store.data_version())
     assert after == before
 
 
 def test_duplicate_keys_in_one_batch_are_refused(store: SqliteStore) -> None:
-    with pytest.raises(StoreError, match=r"two rows for aws/us-east-1/us-east-1a/m5\.large"):
-        store.write_batch([price(), price(price_per_hour=0.5)], source="test")
-    assert store.current_prices() == []
+    store.write_rows(to_rows(catalog()), source="test")
+    before = (store.current_rows(), store.all_history(), store.runs(), store.data_version())
+    rows = to_rows([*catalog()[1:], price(), price(price_per_hour=0.5)])
+    with pytest.raises(DuplicateKeyError, match=r"two rows for aws/us-east-1/us-east-1a/m5\.large"):
+        store.write_rows(rows, source="test")
+    assert (store.current_rows(), store.all_history(), store.runs(), store.data_version()) == before
+
+
+def test_current_rows_are_current_prices_as_rows(store: SqliteStore) -> None:
+    store.write_rows(to_rows(catalog()), source="test")
+    assert store.backend == "sqlite"
+    for flt in (None, PriceFilter(providers=("aws",)), PriceFilter(max_price=0.05, limit=2)):
+        rows = store.current_rows(flt)
+        assert rows and all(isinstance(r, tuple) for r in rows)
+        assert rows == [to_row(p) for p in store.current_prices(flt)]
+    assert [r[12] for r in store.current_rows()] == sorted(p.price_per_hour for p in catalog())
+
+
+class CountingStore(SqliteStore):
+    """A real SQLite store that records each write_rows call."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self.writes: list[tuple[list[Row], list[Row]]] = []
+
+    def write_rows(self, rows, history=(), **kw):  # type: ignore[no-untyped-def]
+        self.writes.append((list(rows), list(history)))
+        stats: WriteStats = super().write_rows(rows, history, **kw)
+        return stats
+
+
+def test_the_aggregator_keeps_the_newest_row_per_key_in_one_write(tmp_path: Path) -> None:
+    store = CountingStore(tmp_path / "count.db")
+    hour = timedelta(hours=1)
+    batch = [
+        price(price_per_hour=0.02, observed_at=T0),
+        price(instance_type="c5.large", price_per_hour=0.03),
+        price(price_per_hour=0.04, observed_at=T0 + 2 * hour),  # the newest of m5.large
+        price(price_per_hour=0.03, observed_at=T0 + hour),  # older than the one before it
+    ]
+    backfill = [price(price_per_hour=0.01, observed_at=T0 - hour)]
+    report = Aggregator(store).write("import", PriceBatch.from_prices(batch), backfill)
+    assert len(store.writes) == 1
+    rows, history = store.writes[0]
+    assert rows == to_rows([batch[2], batch[1]])  # one row per key
+    assert sorted(history) == sorted(to_rows([*backfill, batch[0], batch[3]]))
+    assert report.duplicates == 2
+    assert (report.stats.inserted, report.stats.history_added) == (2, 5)
+    assert [h.price_per_hour for h in store.history(batch[0].key)] == [0.01, 0.02, 0.03, 0.04]
+    assert store.current_prices(PriceFilter(instance_types=("m5.large",)))[0] == batch[2]
+    # Feeds hand SpotPrice lists: the same single write, no duplicates to report.
+    again = Aggregator(store).write("aws", [batch[2], batch[1]])
+    assert len(store.writes) == 2 and again.duplicates == 0
+    assert (again.stats.unchanged, again.stats.history_added) == (2, 0)
+    store.close()
 
 
 def test_filters(store: SqliteStore) -> None:
-    store.write_batch(catalog(), source="test")
+    store.write_rows(to_rows(catalog()), source="test")
 
     def types(**kw: object) -> list[str]:
         return [p.instance_type for p in store.current_prices(PriceFilter(**kw))]  # type: ignore[arg-type]
@@ -123,7 +208,7 @@ def test_filters(store: SqliteStore) -> None:
 
 
 def test_runs_are_recorded(store: SqliteStore) -> None:
-    store.write_batch(catalog(), source="aws", errors=["eu-west-1: timed out"])
+    store.write_rows(to_rows(catalog()), source="aws", errors=["eu-west-1: timed out"])
     store.record_failed_run(source="gcp", started_at=T0, error="proxy down")
     runs = store.runs()
     assert [(r.source, r.status) for r in runs] == [("gcp", "failed"), ("aws", "partial")]
@@ -132,7 +217,7 @@ def test_runs_are_recorded(store: SqliteStore) -> None:
 
 
 def test_info_counts_per_provider(store: SqliteStore) -> None:
-    store.write_batch(catalog(), source="test")
+    store.write_rows(to_rows(catalog()), source="test")
     info = store.info()
     assert info.schema_version == LATEST_VERSION
     assert {p.provider: p.rows for p in info.providers} == {"aws": 3, "azure": 1, "gcp": 1}
@@ -237,7 +322,7 @@ rows = st.builds(
 @given(st.lists(rows, max_size=30, unique_by=lambda p: p.key))
 def test_round_trip_property(batch: list[SpotPrice]) -> None:
     store = SqliteStore(":memory:")
-    store.write_batch(batch, source="prop")
+    store.write_rows(to_rows(batch), source="prop")
     got = sorted(store.current_prices(), key=lambda p: p.key)
     assert got == sorted(batch, key=lambda p: p.key)
     assert store.info().history_rows == len(batch)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spotarb.cli import app
+from spotarb.core.rows import to_rows
 from spotarb.store import open_store
 from tests.placement.conftest import price
 
@@ -33,7 +34,7 @@ def db(tmp_path: Path) -> str:
               observed_at=fresh),
     ]  # fmt: skip
     store = open_store(path)
-    store.write_batch(rows, source="test")
+    store.write_rows(to_rows(rows), source="test")
     store.close()
     return path
 

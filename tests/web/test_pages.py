@@ -253,6 +253,7 @@ def test_feed_health_states(tmp_path: Path) -> None:
     from spotarb.api import create_app
     from spotarb.core.config import load_settings
     from spotarb.core.models import SpotPrice
+    from spotarb.core.rows import to_rows
     from spotarb.store.sqlite import SqliteStore
 
     now = datetime.now(UTC)
@@ -273,10 +274,10 @@ def test_feed_health_states(tmp_path: Path) -> None:
 
     db = tmp_path / "health.db"
     store = SqliteStore(str(db))
-    store.write_batch([price("aws", now)], source="aws", errors=["eu-west-9: timed out"])
-    store.write_batch([price("azure", now)], source="azure")
+    store.write_rows(to_rows([price("aws", now)]), source="aws", errors=["eu-west-9: timed out"])
+    store.write_rows(to_rows([price("azure", now)]), source="azure")
     store.record_failed_run(source="azure", started_at=now, error="proxy refused the connection")
-    store.write_batch([price("gcp", old)], source="gcp")
+    store.write_rows(to_rows([price("gcp", old)]), source="gcp")
     store.close()
     settings = load_settings(db=str(db), feeds=["aws", "azure", "gcp"], gcp_max_age=3600)
     with TestClient(create_app(settings, collect=False)) as health:

@@ -1,23 +1,20 @@
 """The normalized row as a tuple: column order, conversion, and batches of validated rows.
 
-The SQL tables store exactly these columns in this order, and bulk paths (a CSV
-import of 200,000 rows) carry rows in this form instead of one :class:`SpotPrice`
-object per row. Timestamps are ISO 8601 UTC text (sortable, readable in the
-sqlite3 shell). The lists are kept explicit, not derived from the model.
+The SQL tables store exactly these columns in this order, the store protocol
+takes and gives rows in this form, and bulk paths (a CSV import of 200,000 rows)
+carry them instead of one :class:`SpotPrice` object per row. Timestamps are
+ISO 8601 UTC text (sortable as text, readable in the sqlite3 shell). The lists
+are kept explicit, not derived from the model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, Any, Final, overload
+from typing import Any, Final, overload
 
-from spotarb.core.models import PriceKey, SpotPrice
-
-if TYPE_CHECKING:  # staging builds on this module
-    from spotarb.ingest.staging import StagedRows
+from spotarb.core.models import SpotPrice
 
 KEY_COLUMNS: Final = ("provider", "region", "availability_zone", "instance_type", "os")
 
@@ -47,6 +44,9 @@ Row = tuple[Any, ...]
 
 #: ``row_key(row)`` is the row's :data:`KEY_COLUMNS` values, computed in C.
 row_key: Final[Any] = itemgetter(*range(len(KEY_COLUMNS)))
+
+#: Where ``observed_at`` is in a row (ISO 8601 UTC text: compares as the instant does).
+OBSERVED_AT: Final = PRICE_COLUMNS.index("observed_at")
 
 
 def ts(value: datetime) -> str:
@@ -100,68 +100,45 @@ def from_row(row: Row, times: dict[str, datetime] | None = None) -> SpotPrice:
     )
 
 
+def to_rows(prices: Iterable[SpotPrice]) -> list[Row]:
+    """Prices as rows (a :class:`PriceBatch` already holds them: its own list comes back)."""
+    if isinstance(prices, PriceBatch):
+        return prices.rows
+    iso: dict[datetime, str] = {}
+    return [to_row(p, iso) for p in prices]
+
+
 class PriceBatch(Sequence[SpotPrice]):
     """Validated prices held as rows: a bulk batch without one object per price.
 
     It reads as a sequence of :class:`SpotPrice` (built on access), so every
-    caller that takes prices takes a batch; a store writes its rows directly.
-    Only validated rows may go in: :meth:`from_prices`, or a parser whose output
-    is tested to equal what ``SpotPrice`` would accept and hold.
-
-    Some rows may still be in a staging file (:class:`~spotarb.ingest.staging.StagedRows`,
-    written by the CSV worker): the SQLite store merges those in SQL, and anything
-    that reads :attr:`rows` loads them, in order, on first use.
+    caller that takes prices takes a batch; the aggregator hands its :attr:`rows`
+    to the store as they are. Only validated rows may go in: :meth:`from_prices`,
+    or a parser whose output is tested to equal what ``SpotPrice`` would accept and hold.
     """
 
-    __slots__ = ("_parts", "_times")
+    __slots__ = ("_times", "rows")
 
-    def __init__(self, rows: list[Row], staged: Iterable[StagedRows] = ()) -> None:
-        self._parts: list[list[Row] | StagedRows] = [rows, *staged]
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
         self._times: dict[str, datetime] = {}
 
     @classmethod
     def from_prices(cls, prices: Iterable[SpotPrice]) -> PriceBatch:
         if isinstance(prices, PriceBatch):
             return prices
-        iso: dict[datetime, str] = {}
-        return cls([to_row(p, iso) for p in prices])
+        return cls(to_rows(prices))
 
     @classmethod
     def concat(cls, batches: Iterable[PriceBatch]) -> PriceBatch:
-        """One batch of all the rows, in order; staged parts stay staged."""
-        batch = cls([])
-        batch._parts = [part for b in batches for part in b._parts]
-        return batch
-
-    @property
-    def rows(self) -> list[Row]:
-        """Every row, in memory (staged parts are loaded on first use)."""
-        parts = self._parts
-        if len(parts) != 1 or not isinstance(parts[0], list):
-            rows: list[Row] = []
-            for part in parts:
-                rows.extend(part if isinstance(part, list) else part.load())
-            self._parts = [rows]
-        return self._parts[0]  # type: ignore[return-value]
-
-    @property
-    def parts(self) -> tuple[list[Row] | StagedRows, ...]:
-        """The rows as held: lists in memory and staged parts, in order."""
-        return tuple(self._parts)
-
-    @property
-    def staged(self) -> list[StagedRows]:
-        """The parts still in staging files."""
-        return [part for part in self._parts if not isinstance(part, list)]
-
-    def keys(self) -> Iterator[PriceKey]:
-        """Every row's key, in order (a staged part's keys are held in memory)."""
-        return chain.from_iterable(
-            map(row_key, part) if isinstance(part, list) else part.keys for part in self._parts
-        )
+        """One batch of all the rows, in order."""
+        rows: list[Row] = []
+        for batch in batches:
+            rows.extend(batch.rows)
+        return cls(rows)
 
     def __len__(self) -> int:
-        return sum(map(len, self._parts))
+        return len(self.rows)
 
     @overload
     def __getitem__(self, index: int) -> SpotPrice: ...
@@ -185,9 +162,4 @@ class PriceBatch(Sequence[SpotPrice]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        staged = sum(map(len, self.staged))
-        return (
-            f"PriceBatch({len(self)} rows, {staged} staged)"
-            if staged
-            else (f"PriceBatch({len(self)} rows)")
-        )
+        return f"PriceBatch({len(self)} rows)"

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from spotarb.core.errors import DuplicateKeyError
 from spotarb.core.gc_pause import gc_paused
-from spotarb.core.models import PriceKey, SpotPrice, price_key
+from spotarb.core.models import PriceKey, SpotPrice
+from spotarb.core.rows import OBSERVED_AT, Row, row_key, to_rows
 from spotarb.feeds.base import FeedResult
 from spotarb.store.base import PriceStore, WriteStats
 
@@ -36,21 +36,24 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _newest_per_key(prices: Sequence[SpotPrice]) -> tuple[list[SpotPrice], list[SpotPrice]]:
-    """One row per key (the newest observation); older rows of a key become history."""
-    prices = list(prices)  # once: a PriceBatch builds its objects on each pass
-    keys = list(map(price_key, prices))
-    newest: dict[PriceKey, SpotPrice] = {}
-    older: list[SpotPrice] = []
-    for key, price in zip(keys, prices, strict=True):
-        kept = newest.get(key)
-        if kept is None:
-            newest[key] = price
-        elif price.observed_at >= kept.observed_at:
+def newest_per_key(rows: list[Row]) -> tuple[list[Row], list[Row]]:
+    """One row per key, the newest observation, in one pass; older rows of a key are history.
+
+    Rows without a repeated key come back as the same list, in order.
+    """
+    newest: dict[PriceKey, Row] = {}
+    older: list[Row] = []
+    for key, row in zip(map(row_key, rows), rows, strict=True):
+        kept = newest.setdefault(key, row)
+        if kept is row:
+            continue
+        if row[OBSERVED_AT] >= kept[OBSERVED_AT]:  # ISO 8601 UTC text orders as time does
             older.append(kept)
-            newest[key] = price
+            newest[key] = row
         else:
-            older.append(price)
+            older.append(row)
+    if not older:
+        return rows, older
     return list(newest.values()), older
 
 
@@ -95,27 +98,26 @@ class Aggregator:
         errors: Sequence[str] = (),
         started_at: datetime | None = None,
     ) -> BatchReport:
-        """Write one batch of current prices (e.g. an import) and older change points."""
+        """Write one batch of current prices (e.g. an import) and older change points.
+
+        ``prices`` may repeat a key: the newest observation is current and the
+        others go to history (counted in :attr:`BatchReport.duplicates`). The store
+        sees one :meth:`~spotarb.store.base.PriceStore.write_rows` call.
+        """
         started = started_at or datetime.now(UTC)
-        duplicates = 0
+        with gc_paused():
+            current, older = newest_per_key(to_rows(prices))
+            past = to_rows(history)
         with self._lock:
-            try:  # the store checks keys are unique; merging is only needed when they are not
-                stats = self.store.write_batch(
-                    prices, history, source=source, started_at=started, errors=errors
-                )
-            except DuplicateKeyError:
-                with gc_paused():
-                    current, older = _newest_per_key(prices)
-                duplicates = len(older)
-                stats = self.store.write_batch(
-                    current,
-                    [*history, *older],
-                    source=source,
-                    started_at=started,
-                    errors=errors,
-                )
+            stats = self.store.write_rows(
+                current,
+                [*past, *older] if older else past,
+                source=source,
+                started_at=started,
+                errors=errors,
+            )
         self._notify(stats)
-        return BatchReport(source, stats, 0, duplicates, list(errors))
+        return BatchReport(source, stats, 0, len(older), list(errors))
 
     def record_failure(self, source: str, error: str, *, started_at: datetime) -> None:
         """A run that produced nothing: recorded, and the stored prices stay as they were."""

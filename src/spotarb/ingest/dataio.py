@@ -8,18 +8,11 @@ absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import logging
-import marshal
 import math
-import os
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +26,9 @@ from spotarb.core.models import (
     FIELD_NAMES,
     OSES,
     PROVIDERS,
-    PriceKey,
     SpotPrice,
 )
 from spotarb.core.rows import PRICE_COLUMNS, PriceBatch, Row
-from spotarb.ingest.staging import StagedRows, reserve_stage_file
 
 logger = logging.getLogger(__name__)
 
@@ -384,199 +375,6 @@ def _parse_csv_bulk(rows: Iterable[list[str]], names: list[str], now: datetime) 
         raise _BulkRejected from None
 
 
-def parse_csv_text(text: str, names: list[str], now: datetime) -> PriceBatch:
-    """The fast path over a piece of a CSV body (whole records, no header)."""
-    return _parse_csv_bulk(csv.reader(io.StringIO(text)), names, now)
-
-
-#: A CSV body at least this long (in characters) is parsed by two processes: big imports
-#: are mostly this parsing, and a second core halves it. Smaller files are not worth the
-#: ~0.1 s a worker takes to start.
-SPLIT_MIN_CHARS = 8 << 20
-#: The worker's share of a split body. The worker parses and stages its rows; this process
-#: parses and (later) upserts its own rows, then merges the staged ones, which is cheaper.
-_WORKER_SHARE: Final = 0.45
-
-
-def _body_size(handle: IO[str]) -> int:
-    try:
-        return os.fstat(handle.fileno()).st_size
-    except (OSError, io.UnsupportedOperation):
-        return 0
-
-
-def _split_point(data: bytes, share: float) -> tuple[int, int] | None:
-    """Where the body starts and where the worker's part starts, in bytes; None: no split.
-
-    Only a file with no quote character is split, since only then is every line break
-    the end of a record (and the header is the first line). UTF-8 never uses the byte
-    of a line break inside a character, so both parts decode on their own.
-    """
-    if b'"' in data:
-        return None
-    body = data.find(b"\n") + 1
-    cut = data.find(b"\n", body + int((len(data) - body) * (1 - share))) + 1
-    if not body or not cut or cut >= len(data):
-        return None
-    return body, cut
-
-
-def _parse_csv_fast(
-    handle: IO[str], reader: Iterator[list[str]], names: list[str], now: datetime, path: Path
-) -> PriceBatch:
-    """The rest of the file through the fast path; a big body is split with a worker process.
-
-    The worker reads its part of the file itself (from a byte offset). Once it says
-    its rows are valid this returns, and the worker goes on to stage them
-    (:mod:`spotarb.ingest.staging`) while this process writes its own; they come after
-    this process's rows.
-    """
-    if _body_size(handle) < SPLIT_MIN_CHARS:
-        return _parse_csv_bulk(reader, names, now)
-    data = path.read_bytes()
-    split = _split_point(data, _WORKER_SHARE)
-    if split is None:
-        return _parse_csv_bulk(reader, names, now)
-    body, cut = split
-    worker = CsvWorker.start(path, cut, names, now)
-    if worker is None:
-        return _parse_csv_bulk(reader, names, now)
-    try:
-        mine = parse_csv_text(data[body:cut].decode(), names, now)
-        count = worker.validated()  # raises _BulkRejected if the worker declined a row
-    except BaseException:
-        worker.close()
-        raise
-    if count is None:  # the worker failed to run: parse its part here
-        worker.close()
-        mine.rows.extend(_parse_csv_part(path, cut, names, now))
-        return mine
-    return PriceBatch(mine.rows, [StagedRows(worker.stage, count, writer=worker)])
-
-
-def _parse_csv_part(path: Path, offset: int, names: list[str], now: datetime) -> list[Row]:
-    """The rows of ``path`` from byte ``offset`` on, through the fast path.
-
-    What a worker does before it stages them; run here when a worker fails.
-    """
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        text = handle.read().decode()
-    with gc_paused():
-        return parse_csv_text(text, names, now).rows
-
-
-class CsvWorker:
-    """The second process of a split parse (``python -m spotarb.ingest.csv_worker``).
-
-    It reads its part of the file from a byte offset and validates the rows, then
-    says how many there are (8 bytes), writes them to a staging file
-    (:func:`spotarb.ingest.staging.write_stage`) and sends their keys (an 8-byte length,
-    then the marshalled list). A worker that cannot start or fails is not an error:
-    its part is parsed here instead. It is the :class:`~spotarb.ingest.staging.StageWriter`
-    of the staged rows it hands on.
-    """
-
-    #: The worker's exit status when a row is not for the fast path.
-    DECLINED: Final = 3
-    #: What runs as the worker (``python -m MODULE``).
-    MODULE = "spotarb.ingest.csv_worker"
-
-    def __init__(
-        self,
-        proc: subprocess.Popen[bytes],
-        errors: IO[bytes],
-        stage: Path,
-        part: tuple[Path, int, list[str], datetime],
-    ) -> None:
-        self.proc = proc
-        self.stage = stage
-        self._errors = errors
-        self._part = part
-
-    @classmethod
-    def start(cls, path: Path, offset: int, names: list[str], now: datetime) -> CsvWorker | None:
-        """Start parsing ``path`` from byte ``offset`` (the start of a record) to its end."""
-        stage = reserve_stage_file()
-        request = marshal.dumps((names, now.isoformat(), str(path), offset, str(stage)), 4)
-        # A file, not a pipe, so a chatty failure cannot block; closed by close().
-        errors = tempfile.TemporaryFile()  # noqa: SIM115
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", cls.MODULE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-            )
-        except OSError as exc:
-            errors.close()
-            stage.unlink(missing_ok=True)
-            logger.debug("no CSV worker process (%s); parsing in one process", exc)
-            return None
-        assert proc.stdin is not None
-        try:  # a few hundred bytes: the pipe takes them without blocking
-            proc.stdin.write(request)
-            proc.stdin.close()
-        except OSError:  # the worker exited at once; validated() reports how
-            pass
-        return cls(proc, errors, stage, (path, offset, names, now))
-
-    def _message(self) -> bytes | None:
-        """The next message from the worker (8-byte length, then that many bytes)."""
-        assert self.proc.stdout is not None
-        size = self.proc.stdout.read(8)
-        if len(size) != 8:
-            return None
-        payload = self.proc.stdout.read(int.from_bytes(size, "little"))
-        return payload if len(payload) == int.from_bytes(size, "little") else None
-
-    def validated(self) -> int | None:
-        """How many rows the worker has, once all are valid; None if it failed.
-
-        Raises _BulkRejected if it declined a row.
-        """
-        count = self._message()
-        if count is not None and len(count) == 8:
-            return int.from_bytes(count, "little")
-        if self.proc.wait() == self.DECLINED:
-            raise _BulkRejected
-        self._failed()
-        return None
-
-    def finish(self) -> list[PriceKey] | None:
-        """Wait for the worker to stage its rows; their keys, or None if it failed."""
-        keys = self._message()
-        if self.proc.wait() == 0 and keys is not None:
-            loaded: list[PriceKey] = marshal.loads(keys)
-            return loaded
-        self._failed()
-        return None
-
-    def reparse(self) -> list[Row]:
-        """The worker's rows, parsed here."""
-        return _parse_csv_part(*self._part)
-
-    def _failed(self) -> None:
-        self._errors.seek(0)
-        reason = self._errors.read().decode(errors="replace").strip()
-        logger.warning(
-            "the CSV worker process failed (exit %s); parsing its part here: %s",
-            self.proc.returncode,
-            reason[-500:],
-        )
-
-    def close(self) -> None:
-        """Stop the worker if it still runs, and delete its staging file."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout, self._errors):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self.stage.unlink(missing_ok=True)
-
-
 def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
     """Fast path first (a generated row builder); per row, with line numbers, on failure."""
     reader = csv.reader(handle)
@@ -585,7 +383,7 @@ def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -
         return
     names = _column_names(header)
     try:
-        result.prices = _parse_csv_fast(handle, reader, names, now, path)
+        result.prices = _parse_csv_bulk(reader, names, now)
         result.rows_read = len(result.prices)
         return
     except _BulkRejected:

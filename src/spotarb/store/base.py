@@ -1,6 +1,6 @@
 """The store interface: what callers may ask of any backend (SQLite now, PostgreSQL later).
 
-Only the aggregator calls :meth:`PriceStore.write_batch`; everything else reads.
+Only the aggregator calls :meth:`PriceStore.write_rows`; everything else reads.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from spotarb.core.models import PriceKey, SpotPrice
+from spotarb.core.rows import Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,27 +71,47 @@ class StoreInfo:
 
 
 class PriceStore(Protocol):
-    """A price store. Implementations: :class:`spotarb.store.sqlite.SqliteStore`."""
+    """A price store. Implementations: :class:`spotarb.store.sqlite.SqliteStore`.
+
+    Rows (:data:`spotarb.core.rows.Row`) are tuples in
+    :data:`~spotarb.core.rows.PRICE_COLUMNS` order with ISO 8601 UTC text timestamps,
+    already validated: a store writes them as they are.
+
+    The write contract (:meth:`write_rows`), which every backend keeps:
+
+    - **Unique keys.** The caller (the aggregator) passes at most one current row per
+      key; a store may raise :class:`~spotarb.core.errors.DuplicateKeyError` if it sees
+      two (a cheap safety net, never a merge), and then writes nothing.
+    - **Atomic.** One transaction: the current rows, the history rows, the run and the
+      data version all land, or (on any error) none of them do.
+    - **Current rows are upserted.** A new key is inserted; a stored row is rewritten
+      only when some column differs, so re-sending identical rows writes nothing.
+    - **History on change only.** A current row adds a ``price_history`` row when its
+      key is new or its price changed (replacing a stored one at the same key and
+      ``observed_at``: a correction). ``history`` rows (backfilled older change
+      points) are merged without duplicates: one stored row per key and
+      ``observed_at``, and an existing one is kept.
+    - **Run and version.** The run is recorded (status ``ok``, or ``partial`` when
+      ``errors`` is non-empty), and :meth:`data_version` moves when anything changed.
+    """
 
     url: str
+    #: Which backend this is: ``"sqlite"`` (``"postgresql"`` later).
+    backend: str
 
-    def write_batch(
+    def write_rows(
         self,
-        prices: Sequence[SpotPrice],
-        history: Sequence[SpotPrice] = (),
+        rows: Sequence[Row],
+        history: Sequence[Row] = (),
         *,
         source: str,
         started_at: datetime | None = None,
         errors: Sequence[str] = (),
     ) -> WriteStats:
-        """Upsert current prices and add history rows for changed keys, atomically.
+        """Upsert current ``rows`` and merge ``history`` in one transaction (see above).
 
-        A history row is added only when a key is new or its price changed;
-        ``history`` (backfilled change points) is merged into ``price_history``
-        without duplicates. The run is recorded in ``collection_runs`` (status
-        ``ok``, or ``partial`` when ``errors`` is non-empty). Two rows for one key
-        raise :class:`~spotarb.core.errors.DuplicateKeyError` before anything is written
-        (the aggregator then merges them, keeping the newest).
+        A PostgreSQL store serves this with COPY into a temporary table and one
+        upsert from it.
         """
         ...
 
@@ -98,8 +119,12 @@ class PriceStore(Protocol):
         self, *, source: str, started_at: datetime, error: str
     ) -> CollectionRun: ...
 
+    def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
+        """Current rows matching ``flt``, cheapest first (price, then key), as plain tuples."""
+        ...
+
     def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
-        """Current prices matching ``flt``, cheapest first."""
+        """:meth:`current_rows` as :class:`SpotPrice` objects, in the same order."""
         ...
 
     def history(

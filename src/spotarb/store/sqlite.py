@@ -8,22 +8,13 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
 from typing import Any, Final
 
 from spotarb.core.errors import DuplicateKeyError, StoreError
 from spotarb.core.gc_pause import gc_paused
-from spotarb.core.models import PriceKey, SpotPrice, price_key
-from spotarb.core.rows import (
-    PRICE_COLUMNS,
-    SELECT_PRICE_COLUMNS,
-    PriceBatch,
-    Row,
-    from_row,
-    to_row,
-)
-from spotarb.ingest.staging import STAGE_TABLE, StagedRows
+from spotarb.core.models import PriceKey, SpotPrice
+from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, from_row, row_key
 from spotarb.store.base import (
     CollectionRun,
     PriceFilter,
@@ -47,16 +38,17 @@ def _unchanged(value: None) -> None:
 sqlite3.register_adapter(type(None), _unchanged)
 
 
-#: Rows per executemany call; bounded so a huge batch does not build one giant list twice.
+#: Rows per executemany call (a seam after each, for fault tests).
 CHUNK: Final = 5000
 
 _PLACEHOLDERS: Final = ", ".join("?" for _ in PRICE_COLUMNS)
 _VALUE_COLUMNS: Final = PRICE_COLUMNS[5:]
 # Insert new keys; rewrite a stored row only when something in it differs, so re-sending an
 # identical batch costs lookups, not writes. ``changed_in`` marks rows whose price is new in
-# this batch, for the history copy below. ``{rows}`` is where the rows come from.
+# this batch, for the history copy below. ``{batch}`` is this batch's number.
 _UPSERT_TEMPLATE: Final = (
-    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) {{rows}} "
+    f"INSERT INTO spot_prices ({SELECT_PRICE_COLUMNS}, changed_in) "
+    f"VALUES ({_PLACEHOLDERS}, {{batch}}) "
     "ON CONFLICT (provider, region, availability_zone, instance_type, os) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
     + ", changed_in = CASE WHEN spot_prices.price_per_hour = excluded.price_per_hour "
@@ -67,24 +59,7 @@ _UPSERT_TEMPLATE: Final = (
 
 def _upsert_sql(batch: int) -> str:
     """The upsert of bound rows, with this batch's number written in (one value less to bind)."""
-    return _UPSERT_TEMPLATE.replace("{rows}", f"VALUES ({_PLACEHOLDERS}, {int(batch)})")
-
-
-def _merge_sql(batch: int, schema: str) -> str:
-    """The same upsert of every row of an attached staging file, in one statement.
-
-    (``WHERE true`` tells SQLite's parser that ``ON CONFLICT`` belongs to the INSERT.)
-    """
-    return _UPSERT_TEMPLATE.replace(
-        "{rows}",
-        f"SELECT {SELECT_PRICE_COLUMNS}, {int(batch)} FROM {schema}.{STAGE_TABLE} WHERE true",
-    )
-
-
-_STAGE_SCHEMA: Final = "spotarb_stage"
-#: Staging files attached at once (SQLite allows 10 attached databases by default); rows of
-#: further staged parts are loaded and bound like any other rows.
-MAX_ATTACHED_STAGES: Final = 8
+    return _UPSERT_TEMPLATE.replace("{batch}", str(int(batch)))
 
 
 # A change point seen by this batch replaces a stored one at the same instant (a correction);
@@ -98,36 +73,21 @@ _BACKFILL_HISTORY: Final = (
 )
 
 
-def _require_unique_keys(prices: Sequence[SpotPrice], source: str) -> None:
-    keys = prices.keys if isinstance(prices, PriceBatch) else lambda: map(price_key, prices)
-    if len(set(keys())) == len(prices):
+def _require_unique_keys(rows: Sequence[Row], source: str) -> None:
+    """Refuse two rows for one key (the caller merges them; this is only a safety net)."""
+    if len(set(map(row_key, rows))) == len(rows):
         return
     seen: set[PriceKey] = set()
-    for key in keys():
+    for key in map(row_key, rows):
         if key in seen:
             raise DuplicateKeyError(
                 f"batch from {source} has two rows for {'/'.join(key)}; "
-                "a batch holds one current price per key"
+                "a batch holds one current row per key"
             )
         seen.add(key)
 
 
-def _row_chunks(prices: Sequence[SpotPrice], iso: dict[datetime, str]) -> Iterator[list[Row]]:
-    """The prices as rows, :data:`CHUNK` at a time (a :class:`PriceBatch` already holds them)."""
-    if isinstance(prices, PriceBatch):
-        yield from _list_chunks(prices.rows)
-        return
-    chunk: list[Row] = []
-    for price in prices:
-        chunk.append(to_row(price, iso))
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _list_chunks(rows: list[Row]) -> Iterator[list[Row]]:
+def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
 
@@ -138,6 +98,8 @@ def _now() -> datetime:
 
 class SqliteStore:
     """A price store in one SQLite file (or ``:memory:`` for a throwaway store)."""
+
+    backend = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -200,11 +162,7 @@ class SqliteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all or nothing, one writer at a time.
-
-        Staging files attached during it are detached after it ends (SQLite detaches
-        only outside a transaction).
-        """
+        """One write transaction: all or nothing, one writer at a time."""
         with self._write_lock:
             conn = self._conn()
             try:
@@ -212,102 +170,49 @@ class SqliteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot write database {self.path}: {exc}") from None
             try:
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    conn.execute("ROLLBACK")
-                    raise StoreError(f"cannot write database {self.path}: {exc}") from None
-            finally:
-                self._detach_stages(conn)
-
-    @staticmethod
-    def _detach_stages(conn: sqlite3.Connection) -> None:
-        for _, schema, _ in conn.execute("PRAGMA database_list").fetchall():
-            if schema.startswith(_STAGE_SCHEMA):
-                try:
-                    conn.execute(f"DETACH DATABASE {schema}")
-                except sqlite3.Error as exc:  # the write is over; only a scratch file stays open
-                    logger.warning("cannot detach the staging file %s: %s", schema, exc)
-
-    def _merge_staged(
-        self, conn: sqlite3.Connection, batch: int, stage: StagedRows, attached: int
-    ) -> bool:
-        """Upsert a staged part from its file in one statement; False if that cannot be done.
-
-        (It cannot if the worker did not complete the file, or SQLite refuses to attach it.)
-        """
-        if attached >= MAX_ATTACHED_STAGES or not stage.finished():
-            return False
-        schema = f"{_STAGE_SCHEMA}{attached}"
-        try:
-            conn.execute(f"ATTACH DATABASE ? AS {schema}", (str(stage.path),))
-        except sqlite3.Error as exc:
-            logger.warning("cannot attach the staging file %s (%s); binding its rows", stage, exc)
-            return False
-        conn.execute(_merge_sql(batch, schema))
-        return True
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"cannot write database {self.path}: {exc}") from None
 
     def _after_chunk(self, written: int) -> None:
         """Called after each chunk inside the write transaction (a seam for fault tests)."""
 
     # -- writes -----------------------------------------------------------------------
 
-    def write_batch(
+    def write_rows(
         self,
-        prices: Sequence[SpotPrice],
-        history: Sequence[SpotPrice] = (),
+        rows: Sequence[Row],
+        history: Sequence[Row] = (),
         *,
         source: str,
         started_at: datetime | None = None,
         errors: Sequence[str] = (),
     ) -> WriteStats:
         started = started_at or _now()
-        stats = WriteStats(rows_seen=len(prices))
-        iso: dict[datetime, str] = {}
-        # A batch's rows in memory are bound here; rows a worker staged in a file are
-        # merged from there, in SQL, once the worker is done (it writes while we bind).
-        held: Iterator[list[Row]]
-        staged: list[StagedRows] = []
-        if isinstance(prices, PriceBatch):
-            held = chain.from_iterable(
-                _list_chunks(part) for part in prices.parts if isinstance(part, list)
-            )
-            staged = prices.staged
-        else:
-            held = _row_chunks(prices, iso)
+        stats = WriteStats(rows_seen=len(rows))
+        _require_unique_keys(rows, source)
         try:
             with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)
                 rows_before = self._count_in(conn, "spot_prices")
                 changes_before = conn.total_changes
                 upsert = _upsert_sql(batch)
-                for chunk in held:
+                for chunk in _chunks(rows):
                     conn.executemany(upsert, chunk)
                     self._after_chunk(len(chunk))
-                # Checked here, not first, so a worker's keys come when it is done; two rows
-                # for a key roll the rows bound so far back, so nothing is written.
-                _require_unique_keys(prices, source)
-                attached = 0
-                for stage in staged:
-                    if self._merge_staged(conn, batch, stage, attached):
-                        attached += 1
-                        self._after_chunk(len(stage))
-                        continue
-                    for chunk in _list_chunks(stage.load()):
-                        conn.executemany(upsert, chunk)
-                        self._after_chunk(len(chunk))
                 written = conn.total_changes - changes_before
                 stats.inserted = self._count_in(conn, "spot_prices") - rows_before
                 new_or_changed = conn.execute(_RECORD_CHANGES, (batch,)).rowcount
                 stats.changed = new_or_changed - stats.inserted
                 stats.unchanged = stats.rows_seen - new_or_changed
                 before_backfill = conn.total_changes
-                for chunk in _row_chunks(history, iso):
+                for chunk in _chunks(history):
                     conn.executemany(_BACKFILL_HISTORY, chunk)
                 stats.history_added = new_or_changed + conn.total_changes - before_backfill
                 if written or stats.history_added:
@@ -382,6 +287,10 @@ class SqliteStore:
     # -- reads ------------------------------------------------------------------------
 
     def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self.current_rows(flt)]
+
+    def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
         flt = flt or PriceFilter()
         where: list[str] = []
         args: list[Any] = []
@@ -408,12 +317,11 @@ class SqliteStore:
         sql = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type"
+        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type, os"
         if flt.limit is not None:
             sql += " LIMIT ?"
             args.append(flt.limit)
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(sql, args)]
+        return self._read(sql, args)
 
     def history(
         self,
