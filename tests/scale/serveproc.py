@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,7 +30,7 @@ class Serve:
             [sys.executable, str(ROOT / "tests/service/serve_local.py"), "serve",
              "--port", str(self.port), *args],
             cwd=ROOT,
-            env={**base, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}", "SPOTARB_INSTANCE_ID": name,
+            env={**base, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}", "PYTHONFAULTHANDLER": "1", "SPOTARB_INSTANCE_ID": name,
                  **env},
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
@@ -41,7 +43,7 @@ class Serve:
         return httpx.post(self.url + path, json=body, timeout=5)
 
     def wait_until(
-        self, path: str, ok: Callable[[httpx.Response], bool], timeout: float = 30.0
+        self, path: str, ok: Callable[[httpx.Response], bool], timeout: float = 45.0
     ) -> httpx.Response:
         deadline = time.monotonic() + timeout
         last: Any = None
@@ -54,6 +56,10 @@ class Serve:
             except httpx.TransportError as exc:
                 last = exc
             time.sleep(0.05)
+        # A hung process writes every thread's stack to its log (PYTHONFAULTHANDLER) on SIGABRT.
+        self.proc.send_signal(signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(5)
         raise AssertionError(f"{self.name} {path}: {last!r}\n{self.log.read_text()}")
 
     def kill(self) -> None:

@@ -69,7 +69,7 @@ def cache_backend(cache: KVCache) -> str:
 
 def leadership_for(store: PriceStore, instance_id: str) -> Leadership:
     """The election that fits the store: advisory lock, lock file, or none needed."""
-    if getattr(store, "backend", "sqlite") == "postgresql":
+    if store.backend == "postgresql":
         from spotarb.serving.pg_leadership import PostgresLeadership
         from spotarb.store.postgres import PostgresStore
 
@@ -166,7 +166,7 @@ class Cluster:
             is_leader=self.is_leader,
             leader_id=self.leadership.leader_id(),
             data_version=served_version,
-            store=getattr(self.store, "backend", "sqlite"),
+            store=self.store.backend,
             cache=cache_backend(self.cache),
         )
 

@@ -65,7 +65,7 @@ class ChangeWatcher:
     def _run(self) -> None:
         store = self.store
         while not self._stop.is_set():
-            if getattr(store, "backend", "sqlite") == "postgresql":
+            if store.backend == "postgresql":
                 # Returns when the connection is lost, or on stop.
                 self._listen(cast("PostgresStore", store))
             if not self._stop.wait(self.poll_seconds):

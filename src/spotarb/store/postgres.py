@@ -28,7 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from spotarb.core.errors import DuplicateKeyError, FencedWriteError, StoreError
+from spotarb.core.errors import FencedWriteError, StoreError
 from spotarb.core.gc_pause import gc_paused
 from spotarb.core.models import PriceKey, SpotPrice
 from spotarb.core.rows import (
@@ -37,9 +37,15 @@ from spotarb.core.rows import (
     SELECT_PRICE_COLUMNS,
     Row,
     from_row,
-    row_key,
 )
-from spotarb.store.base import CollectionRun, PriceFilter, ProviderInfo, StoreInfo, WriteStats
+from spotarb.store.base import (
+    CollectionRun,
+    PriceFilter,
+    ProviderInfo,
+    StoreInfo,
+    WriteStats,
+    require_unique_keys,
+)
 from spotarb.store.postgres_migrations import current_version, migrate
 
 logger = logging.getLogger(__name__)
@@ -124,22 +130,10 @@ def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
         yield chunk
 
 
-def _duplicate(rows: Sequence[Row], source: str) -> DuplicateKeyError:
-    seen: set[PriceKey] = set()
-    for key in map(row_key, rows):
-        if key in seen:
-            return DuplicateKeyError(
-                f"batch from {source} has two rows for {'/'.join(key)}; "
-                "a batch holds one current price per key"
-            )
-        seen.add(key)
-    return DuplicateKeyError(f"batch from {source} has two rows for one key")
-
-
 class PostgresStore:
     """A price store in a PostgreSQL database (``postgresql://user@host:5432/db``)."""
 
-    backend: Final = "postgresql"
+    backend = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 5.0) -> None:
         self.url = redact_url(url)
@@ -231,15 +225,12 @@ class PostgresStore:
     ) -> WriteStats:
         started = started_at or _now()
         stats = WriteStats(rows_seen=len(rows))
+        require_unique_keys(rows, source)  # before anything is written
         try:
             with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)
                 self._stage(conn, _STAGE, rows)
-                try:
-                    merged = conn.execute(_MERGE, {"batch": batch}).fetchone()
-                except psycopg.errors.CardinalityViolation:
-                    # Two staged rows for one key: the merge cannot apply both.
-                    raise _duplicate(rows, source) from None
+                merged = conn.execute(_MERGE, {"batch": batch}).fetchone()
                 written, stats.inserted, new_or_changed = merged or (0, 0, 0)
                 if new_or_changed:
                     conn.execute(_RECORD_CHANGES, {"batch": batch})
@@ -269,26 +260,6 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(f"cannot write database {self.url}: {_reason(exc)}") from None
         return stats
-
-    def write_batch(
-        self,
-        prices: Sequence[SpotPrice],
-        history: Sequence[SpotPrice] = (),
-        *,
-        source: str,
-        started_at: datetime | None = None,
-        errors: Sequence[str] = (),
-    ) -> WriteStats:
-        # TEMPORARY until the plain-rows protocol lands: SpotPrice objects → rows.
-        from spotarb.core.rows import PriceBatch
-
-        return self.write_rows(
-            PriceBatch.from_prices(prices).rows,
-            PriceBatch.from_prices(history).rows,
-            source=source,
-            started_at=started_at,
-            errors=errors,
-        )
 
     def _stage(
         self, conn: Conn, table: str, rows: Sequence[Row], *, fault_seam: bool = True
