@@ -30,8 +30,8 @@ class Serve:
             [sys.executable, str(ROOT / "tests/service/serve_local.py"), "serve",
              "--port", str(self.port), *args],
             cwd=ROOT,
-            env={**base, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}", "PYTHONFAULTHANDLER": "1", "SPOTARB_INSTANCE_ID": name,
-                 **env},
+            env={**base, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}", "PYTHONFAULTHANDLER": "1",
+                 "SPOTARB_INSTANCE_ID": name, **env},
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )  # fmt: skip
