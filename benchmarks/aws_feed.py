@@ -20,7 +20,7 @@ from dateutil.tz import tzutc
 
 from spotarb.feeds.aws.advisor import AdvisorData, AdvisorEntry
 from spotarb.feeds.aws.ec2 import normalize_history
-from spotarb.feeds.aws.feed import rows_from_points
+from spotarb.feeds.aws.rows import rows_from_points
 from spotarb.feeds.aws.specs import InstanceSpec
 
 

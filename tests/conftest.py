@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 
 from tests.proxy_server import ProxyProcess, start_proxy
+from tests.recorded import require_root
 
 #: The local PostgreSQL fixtures (``pg_url``) for any test package.
 pytest_plugins = ["tests.pg"]
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +42,5 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyProcess]:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """``../shared`` beside the repo; tests that need it skip cleanly when it is absent."""
-    if not SHARED.is_dir():
-        pytest.skip("../shared is not present")
-    return SHARED
+    """The recorded cloud payloads beside the checkout (:mod:`tests.recorded`); else skip."""
+    return require_root()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -72,11 +73,17 @@ class NeverConfigured(Feed):
 
 
 @pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(feeds_base.FEED_REGISTRY, "azure", f"{__name__}:ServerFeed")
-    monkeypatch.setitem(feeds_base.FEED_REGISTRY, "gcp", f"{__name__}:NeverConfigured")
-    monkeypatch.delitem(feeds_base.FEED_REGISTRY, "aws")
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test feeds in place of azure and gcp, no aws; the registry restored in order after."""
+    saved = dict(feeds_base.FEED_REGISTRY)
+    feeds_base.FEED_REGISTRY.clear()
+    feeds_base.FEED_REGISTRY.update(
+        {"azure": f"{__name__}:ServerFeed", "gcp": f"{__name__}:NeverConfigured"}
+    )
     monkeypatch.setenv("SPOTARB_MAX_RETRIES", "0")
+    yield
+    feeds_base.FEED_REGISTRY.clear()
+    feeds_base.FEED_REGISTRY.update(saved)
 
 
 def serve(httpserver: HTTPServer, region: str, items: list[dict[str, object]] | None) -> None:
@@ -151,6 +158,26 @@ def test_an_explicitly_requested_unconfigured_feed_fails_the_command(
 def test_unknown_feed_name(tmp_path: Path) -> None:
     code, _, err = collect(str(tmp_path / "x.db"), "--feed", "oracle")
     assert code == 2 and "unknown feed 'oracle'" in err
+
+
+def test_feed_takes_a_comma_list(
+    registry: None, httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPOTARB_AZURE_PRICES_URL", httpserver.url_for("/prices"))
+    serve(httpserver, "eastus", [{"sku": "Standard_D2s_v3", "price": 0.02}])
+    code, out, err = collect(str(tmp_path / "x.db"), "--feed", "azure, gcp", "--json")
+    assert code == 1, err  # gcp was asked for by name and is not configured
+    assert [(o["feed"], o["status"]) for o in json.loads(out)] == [
+        ("azure", "ok"),
+        ("gcp", "skipped"),
+    ]
+
+
+def test_feed_list_with_an_unknown_name_is_refused_naming_it(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    code, _, err = collect(str(db), "--feed", "aws,oracle")
+    assert code == 2 and "unknown feed 'oracle'" in err
+    assert not db.exists()  # refused before anything ran
 
 
 def test_feeds_command_shows_configuration(registry: None, tmp_path: Path,

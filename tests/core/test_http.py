@@ -97,6 +97,12 @@ def test_secrets_are_redacted_from_urls() -> None:
     assert "AIzaSECRET" not in redacted and "pageToken=abc" in redacted
 
 
+def test_urls_without_secrets_are_left_exactly_as_they_are() -> None:
+    for url in ("sqlite:////tmp/x.db", "/tmp/x.db", "sqlite:///rel.db", "https://h/p?a=1"):
+        assert redact_url(url) == url
+    assert redact_url("postgresql://u:pw@db:5432/spotarb") == "postgresql://u:***@db:5432/spotarb"
+
+
 def test_retry_after_http_date() -> None:
     from datetime import UTC, datetime
 

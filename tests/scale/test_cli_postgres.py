@@ -43,7 +43,7 @@ def test_import_prices_export_and_info_on_postgres(pg_url: str, tmp_path: Path) 
     code, out, _ = run("db", "info", "--db", pg_url, "--json")
     info = json.loads(out)
     assert info["schemaVersion"] == 2 and info["currentRows"] == 3 and info["runs"] == 2
-    assert info["database"].startswith("postgresql://postgres@127.0.0.1")
+    assert info["database"].startswith("postgresql://***@127.0.0.1")
     exported = tmp_path / "out.jsonl"
     code, _, err = run("export", "--format", "jsonl", "-o", str(exported), "--db", pg_url)
     assert code == 0 and "Wrote 3 rows" in err

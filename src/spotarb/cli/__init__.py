@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 
 import typer
 
-from spotarb.cli import data, feeds
+from spotarb.cli import data, feeds, place, serve
+from spotarb.cli.common import quiet_third_party_loggers
 from spotarb.core.version import __version__
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     add_completion=False,
+    # Click's plain help: typer's rich panels print "<bool>" after flags, as if they took a value.
+    rich_markup_mode=None,
 )
 
 app.command("import")(data.import_command)
@@ -28,13 +30,8 @@ app.add_typer(data.db_app, name="db")
 app.command("feeds")(feeds.feeds_command)
 app.command("collect")(feeds.collect_command)
 
-# Commands that live in their own modules register themselves (placement, service).
-for _module in ("spotarb.cli.place", "spotarb.cli.serve"):
-    try:
-        importlib.import_module(_module).register(app)
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:
-            raise
+place.register(app)
+serve.register(app)
 
 
 def _version(value: bool) -> None:
@@ -48,7 +45,9 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log progress details, cloud SDK and HTTP client logs too."
+    ),
 ) -> None:
     level = (
         logging.INFO
@@ -58,6 +57,7 @@ def _root(
         )
     )
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_third_party_loggers(not verbose)
 
 
 def main() -> None:

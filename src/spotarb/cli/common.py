@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,26 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+#: Libraries whose INFO logs are request-level noise (azure-identity logs headers at INFO).
+THIRD_PARTY_LOGGERS = (
+    "azure",
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "google",
+    "google_auth_httplib2",
+)
+
+
+def quiet_third_party_loggers(quiet: bool = True) -> None:
+    """Cloud SDK and HTTP client loggers to WARNING whatever the root level (``-v``: not)."""
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+
 
 #: Exit codes: 1 = the operation failed or found nothing; 2 = the input was invalid.
 EXIT_FAILED = 1

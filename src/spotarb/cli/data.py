@@ -38,7 +38,7 @@ from spotarb.ingest.dataio import (
 )
 from spotarb.store import PriceFilter
 
-db_app = typer.Typer(help="Inspect the database.", no_args_is_help=True)
+db_app = typer.Typer(help="Inspect the database.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @cli_errors

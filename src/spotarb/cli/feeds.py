@@ -16,6 +16,7 @@ from spotarb.cli.common import (
     parse_since,
     print_json,
     settings_for,
+    split_list,
     table,
 )
 from spotarb.core.errors import ConfigError
@@ -78,7 +79,12 @@ def _show_progress(event: ProgressEvent) -> None:
 def collect_command(
     feed: Annotated[
         list[str] | None,
-        typer.Option("--feed", "-f", help=f"Feed to run ({', '.join(FEED_REGISTRY)}); repeatable."),
+        typer.Option(
+            "--feed",
+            "-f",
+            metavar="FEEDS",
+            help=f"Feeds to run, comma list ({','.join(FEED_REGISTRY)}); default: enabled ones.",
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -89,12 +95,13 @@ def collect_command(
 ) -> None:
     """Run the configured feeds once and store their prices."""
     settings = settings_for(db)
-    for name in feed or []:
+    names = [name for value in feed or [] for name in split_list(value)]
+    for name in names:
         if name not in FEED_REGISTRY:
             raise ConfigError(f"unknown feed {name!r}; known: {', '.join(FEED_REGISTRY)}")
     store = open_store(settings.db)
     outcomes = run_feeds(
-        feed,
+        list(dict.fromkeys(names)),
         settings,
         OutboundClients(settings),
         Aggregator(store),
@@ -142,6 +149,6 @@ def collect_command(
         for o in outcomes:
             for error in o.region_errors[:20]:
                 err_console.print(f"[yellow]{o.feed}[/] {error}", highlight=False, soft_wrap=True)
-    failed = [o for o in outcomes if o.status == "failed" or (feed and o.status == "skipped")]
+    failed = [o for o in outcomes if o.status == "failed" or (names and o.status == "skipped")]
     if failed:
         raise typer.Exit(EXIT_FAILED)

@@ -17,6 +17,7 @@ callers (the CLI, the HTTP API) can turn any of them into one clear line::
     │   ├── FeedFetchError       a call to the provider failed after retries
     │   ├── FeedParseError       the provider answered with something malformed
     │   └── ProxyUnavailableError the configured audit proxy could not be reached
+    ├── ServeError               the service cannot start (its port is in use)
     └── NoPlacementError         no candidate satisfies a workload's requirements
 """
 
@@ -83,6 +84,10 @@ class FeedParseError(FeedError):
 
 class ProxyUnavailableError(FeedFetchError):
     """The configured audit proxy could not be reached; the call was not sent around it."""
+
+
+class ServeError(SpotArbError):
+    """The service cannot start, e.g. its port is already in use."""
 
 
 class NoPlacementError(SpotArbError):

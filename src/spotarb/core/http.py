@@ -10,7 +10,10 @@ It applies, to httpx and to boto3 alike:
 * connect/read timeouts;
 * retries with jittered exponential backoff on 429, 5xx and connection
   errors, honouring ``Retry-After``;
-* a ``User-Agent`` naming spotarb and its version.
+* a ``User-Agent`` naming spotarb and its version;
+* a reachability check (:meth:`OutboundClients.check_reachable`) that a feed run
+  makes before its first call, so that an offline machine fails each feed once
+  instead of once per region and retry.
 
 Proxy URLs may carry credentials: they are redacted (:func:`redact_url`) in
 every message and log line.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -44,7 +48,7 @@ USER_AGENT: Final = f"spotarb/{__version__}"
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
 _SECRET_QUERY_KEYS: Final = frozenset(
-    {"key", "api_key", "apikey", "token", "access_token", "sig", "signature", "code"}
+    {"key", "api_key", "apikey", "token", "access_token", "sig", "signature", "code", "password"}
 )
 
 Sleep = Callable[[float], None]
@@ -67,6 +71,8 @@ def redact_url(url: str | httpx.URL | None) -> str:
             for k, v in parse_qsl(query, keep_blank_values=True)
         ]
         query = urlencode(pairs, safe="$',:/ *")
+    if netloc == parts.netloc and query == parts.query:
+        return str(url)  # nothing to hide: unchanged (urlunsplit would drop "////" slashes)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -242,6 +248,33 @@ class OutboundClients:
             kwargs["endpoint_url"] = self.settings.aws_endpoint_url
         return kwargs
 
+    def check_reachable(self, feed: str, url: str) -> None:
+        """Open (and close) one TCP connection to where ``url``'s requests go; no retries.
+
+        The proxy is the target when one is configured (calls never go around it).
+        A failed DNS lookup, a refused connection or an unreachable network raises
+        one :class:`FeedFetchError` (:class:`ProxyUnavailableError` for the proxy)
+        naming the host; a timeout does not, the run's own retries judge that.
+        """
+        proxy = self.proxy_for(feed)
+        parts = urlsplit(proxy or url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return  # a malformed port: the request itself reports it
+        if not host:
+            return
+        reason = _connect_failure(host, port, self.settings.connect_timeout)
+        if reason is None:
+            return
+        if proxy:
+            raise ProxyUnavailableError(
+                f"audit proxy {redact_url(proxy)} is unreachable ({reason}); "
+                f"request to {redact_url(url)} was not sent"
+            )
+        raise FeedFetchError(f"{feed}: cannot reach {host}:{port} ({reason}); no request sent")
+
     def proxy_error(self, feed: str, exc: BaseException) -> ProxyUnavailableError | None:
         """Map a botocore proxy failure to :class:`ProxyUnavailableError`, else None."""
         proxy = self.proxy_for(feed)
@@ -252,6 +285,22 @@ class OutboundClients:
                 f"audit proxy {redact_url(proxy)} is unreachable ({type(exc).__name__})"
             )
         return None
+
+
+def _connect_failure(host: str, port: int, timeout: float) -> str | None:
+    """Why a TCP connection to ``host:port`` cannot be made, or None (made, or timed out)."""
+    try:
+        connection = socket.create_connection((host, port), timeout=timeout)
+    except socket.gaierror as exc:
+        return f"DNS lookup failed: {exc.strerror or exc}"
+    except TimeoutError:
+        return None
+    except ConnectionRefusedError:
+        return "connection refused"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    connection.close()
+    return None
 
 
 def send_get(client: httpx.Client, url: str, *, what: str, **kwargs: Any) -> httpx.Response:

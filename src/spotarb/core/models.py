@@ -216,7 +216,7 @@ class SpotPrice:
         return asdict(self)
 
     def to_camel(self) -> dict[str, Any]:
-        """The row in the seed's camelCase names, timestamps as ISO 8601 strings."""
+        """The row in the API's camelCase names, timestamps as ISO 8601 strings."""
         out: dict[str, Any] = {}
         for name in FIELD_NAMES:
             value = getattr(self, name)
@@ -244,6 +244,6 @@ def _camel(name: str) -> str:
     return head + "".join(part.upper() if part == "gb" else part.title() for part in rest)
 
 
-#: snake_case field name → the seed's camelCase name (``memory_gb`` → ``memoryGB``).
+#: snake_case field name → the API's camelCase name (``memory_gb`` → ``memoryGB``).
 SNAKE_TO_CAMEL: Final[dict[str, str]] = {name: _camel(name) for name in FIELD_NAMES}
 CAMEL_TO_SNAKE: Final[dict[str, str]] = {v: k for k, v in SNAKE_TO_CAMEL.items()}

@@ -107,6 +107,14 @@ class Feed(ABC):
         """One line on where this feed gets its data from (shown by ``spotarb feeds``)."""
         return self.name
 
+    def reachability_url(self) -> str | None:
+        """Where a run's first request goes, checked before the run (None: no check).
+
+        Offline, a DNS failure or a refused connection then fails the run once,
+        instead of once per region after every retry.
+        """
+        return None
+
 
 def feed_class(name: str) -> type[Feed]:
     try:

@@ -49,6 +49,9 @@ def run_feed(
         return FeedOutcome(name, "skipped", reason=f"feed not available: {exc}")
     started = datetime.now(UTC)
     try:
+        url = feed.reachability_url()
+        if url:
+            clients.check_reachable(name, url)
         result = feed.collect(since=since, progress=progress)
     except SpotArbError as exc:
         aggregator.record_failure(name, str(exc), started_at=started)

@@ -1,7 +1,7 @@
 """Import and export of normalized rows as CSV or JSON Lines.
 
 The file format is the normalized row itself: snake_case field names (the
-seed's camelCase names are accepted on import), optional fields may be
+API's camelCase names are accepted on import), optional fields may be
 absent, timestamps are ISO 8601 with a zone (a missing ``observed_at`` or
 ``collected_at`` means now). Export writes exactly what import reads.
 """

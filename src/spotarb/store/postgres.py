@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -30,6 +29,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from spotarb.core.errors import FencedWriteError, StoreError
 from spotarb.core.gc_pause import gc_paused
+from spotarb.core.http import redact_url
 from spotarb.core.models import PriceKey, SpotPrice
 from spotarb.core.rows import (
     KEY_COLUMNS,
@@ -101,19 +101,6 @@ _COPY_TYPES: Final = [
     for c in PRICE_COLUMNS
 ]
 _ORDER: Final = "price_per_hour, provider, region, availability_zone, instance_type, os"
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password (safe to log and show)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.partition(':')[0]}:***@{host}"
-    query = urlencode(
-        [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="*=-%"
-    )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _now() -> datetime:
@@ -460,4 +447,4 @@ def _reason(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
-__all__ = ["PostgresStore", "current_version", "redact_url"]
+__all__ = ["PostgresStore", "current_version"]

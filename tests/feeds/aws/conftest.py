@@ -26,9 +26,10 @@ from pytest_httpserver import HTTPServer
 from spotarb.core.config import Settings, load_settings
 from spotarb.core.http import OutboundClients
 from spotarb.feeds.aws import AwsFeed
-from spotarb.feeds.aws.advisor import AdvisorCache
-from spotarb.feeds.aws.pricing import OnDemandCache
-from spotarb.feeds.aws.specs import SpecCache
+from spotarb.feeds.aws.advisor import ADVISOR_TTL_SECONDS
+from spotarb.feeds.aws.pricing import PRICING_TTL_SECONDS
+from spotarb.feeds.aws.specs import SPEC_TTL_SECONDS
+from spotarb.feeds.ttl import TtlCache
 
 ADVISOR_PATH = "/spot-advisor-data.json"
 SPOT_FEED_PATH = "/spot.json"
@@ -330,7 +331,7 @@ def feed_settings(httpserver: HTTPServer, moto: str | None = None, **overrides: 
 def make_feed(settings: Settings, **kwargs: Any) -> AwsFeed:
     """A feed built the way the CLI builds it, with fresh caches."""
     feed = AwsFeed.from_settings(settings, OutboundClients(settings, sleep=lambda s: None))
-    feed.spec_cache = kwargs.get("spec_cache") or SpecCache()
-    feed.advisor_cache = kwargs.get("advisor_cache") or AdvisorCache()
-    feed.on_demand_cache = kwargs.get("on_demand_cache") or OnDemandCache()
+    feed.spec_cache = kwargs.get("spec_cache") or TtlCache(SPEC_TTL_SECONDS)
+    feed.advisor_cache = kwargs.get("advisor_cache") or TtlCache(ADVISOR_TTL_SECONDS)
+    feed.on_demand_cache = kwargs.get("on_demand_cache") or TtlCache(PRICING_TTL_SECONDS)
     return feed

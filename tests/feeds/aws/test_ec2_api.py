@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from spotarb.feeds.aws import SOURCE_API
-from spotarb.feeds.aws.specs import SpecCache
+from spotarb.feeds.aws.specs import SPEC_TTL_SECONDS
 from spotarb.feeds.base import ProgressEvent
+from spotarb.feeds.ttl import TtlCache
 from tests.feeds.aws.conftest import SpotSeed, feed_settings, make_feed
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
@@ -128,13 +130,13 @@ def test_specs_are_cached_between_runs(
     seed.add("us-east-1", "us-east-1a", "m5.large", "0.040000", ago(hours=1))
     seed.add("us-east-1", "us-east-1a", "zz9.mega", "1.000000", ago(hours=1))
     settings = feed_settings(public_endpoints, moto_url, aws_regions="us-east-1")
-    cache = SpecCache()
+    cache: TtlCache[tuple[str, str], Any] = TtlCache(SPEC_TTL_SECONDS)
     make_feed(settings, spec_cache=cache).collect()
     assert seed.instance_type_calls == 1
     second = make_feed(settings, spec_cache=cache).collect()
     assert seed.instance_type_calls == 1  # known and unknown types both cached
     assert [r.instance_type for r in second.prices] == ["m5.large"]
-    expired = SpecCache(ttl=0.0)
+    expired: TtlCache[tuple[str, str], Any] = TtlCache(0.0)
     make_feed(settings, spec_cache=expired).collect()
     make_feed(settings, spec_cache=expired).collect()
     assert seed.instance_type_calls == 3
@@ -219,7 +221,7 @@ def test_malformed_page_gives_region_error(
     assert result.regions_ok == ["us-west-2"]
     [error] = result.errors
     assert error.region == "us-east-1"
-    assert "2 malformed" in error.message and "non-numeric SpotPrice 'abc'" in error.message
+    assert "2 malformed" in error.message and "SpotPrice 'abc' is not a number" in error.message
     keys = {(r.region, r.availability_zone) for r in result.prices}
     # The key with a bad newest point is dropped (its price is unknown), never the older one.
     assert keys == {("us-east-1", "us-east-1a"), ("us-west-2", "us-west-2a")}

@@ -14,6 +14,7 @@ from spotarb.feeds.aws.advisor import arch_of, band_upper_bound, on_demand_from_
 from spotarb.feeds.aws.ec2 import normalize_history, parse_spot_price
 from spotarb.feeds.aws.network import bandwidth_gbps, parse_network_performance
 from spotarb.feeds.aws.specs import spec_from_instance_type
+from tests.recorded import recorded_file
 
 
 @pytest.mark.parametrize(
@@ -58,12 +59,10 @@ def test_bands_and_arch() -> None:
 
 
 def test_spec_sample_p3(shared_dir: Path) -> None:
-    path = (
-        shared_dir
-        / "samples/aws/ec2-instance-selector_DescribeInstanceTypes_t3_micro_and_p3_16xl.json"
+    path = recorded_file(
+        shared_dir,
+        "samples/aws/ec2-instance-selector_DescribeInstanceTypes_t3_micro_and_p3_16xl.json",
     )
-    if not path.exists():
-        pytest.skip("no sample")
     specs = {
         s.instance_type: s
         for s in map(spec_from_instance_type, json.loads(path.read_text())["InstanceTypes"])
@@ -89,9 +88,9 @@ def test_neuron_is_not_a_gpu() -> None:
 
 
 def test_real_history_sample_newest_first(shared_dir: Path) -> None:
-    path = shared_dir / "samples/aws/ec2-instance-selector_DescribeSpotPriceHistory_m5_large.json"
-    if not path.exists():
-        pytest.skip("no sample")
+    path = recorded_file(
+        shared_dir, "samples/aws/ec2-instance-selector_DescribeSpotPriceHistory_m5_large.json"
+    )
     items = json.loads(path.read_text())["SpotPriceHistory"]
     norm = normalize_history(items, keep_points=True)
     assert norm.malformed == 0 and len(norm.points) == len(items)

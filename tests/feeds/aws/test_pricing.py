@@ -15,6 +15,7 @@ from spotarb.feeds.aws.pricing import parse_price_list_item
 from spotarb.feeds.base import ProgressEvent
 from tests.feeds.aws.conftest import SpotSeed, feed_settings, make_feed
 from tests.proxy_server import ProxyProcess
+from tests.recorded import recorded_file
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -148,9 +149,7 @@ def test_emulated_ec2_without_pricing_endpoint_skips_price_list(
 
 
 def test_real_get_products_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples/aws/ec2-instance-selector_GetProducts_m5_large.json"
-    if not path.exists():
-        pytest.skip("no sample")
+    path = recorded_file(shared_dir, "samples/aws/ec2-instance-selector_GetProducts_m5_large.json")
     assert parse_price_list_item(path.read_text()) == ("m5.large", 0.096)
 
 

@@ -9,6 +9,7 @@ from pytest_httpserver import HTTPServer
 
 from spotarb.core.errors import ProxyUnavailableError
 from spotarb.core.http import OutboundClients
+from spotarb.feeds.aws.advisor import load_advisor
 from tests.feeds.aws.conftest import (
     ADVISOR_PATH,
     SPOT_FEED_PATH,
@@ -76,7 +77,7 @@ def test_api_mode_proxy_down_for_ec2_only(
     feed = make_feed(settings)
     # The advisor is already cached (fetched without a proxy), so only EC2 meets the dead proxy.
     direct = feed_settings(public_endpoints)
-    feed.advisor_cache.get(settings.aws_advisor_url, OutboundClients(direct))
+    load_advisor(feed.advisor_cache, settings.aws_advisor_url, OutboundClients(direct))
     with pytest.raises(ProxyUnavailableError):
         feed.collect()
     assert seed.calls == []

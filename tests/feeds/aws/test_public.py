@@ -6,16 +6,19 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from spotarb.core.errors import FeedFetchError, FeedParseError
 from spotarb.feeds.aws import SOURCE_PUBLIC
-from spotarb.feeds.aws.advisor import AdvisorCache, parse_advisor
+from spotarb.feeds.aws.advisor import ADVISOR_TTL_SECONDS, parse_advisor
 from spotarb.feeds.aws.public_feed import decode_feed_text, parse_price, parse_public_feed
 from spotarb.feeds.base import ProgressEvent
+from spotarb.feeds.ttl import TtlCache
 from tests.feeds.aws.conftest import ADVISOR_PATH, feed_settings, make_feed
+from tests.recorded import recorded_file
 
 
 def test_no_credentials_means_credential_free_mode(public_endpoints: HTTPServer) -> None:
@@ -87,7 +90,7 @@ def test_public_feed_down_raises(httpserver: HTTPServer) -> None:
 
 def test_advisor_is_cached(public_endpoints: HTTPServer) -> None:
     settings = feed_settings(public_endpoints)
-    cache = AdvisorCache()
+    cache: TtlCache[str, Any] = TtlCache(ADVISOR_TTL_SECONDS)
     make_feed(settings, advisor_cache=cache).collect()
     make_feed(settings, advisor_cache=cache).collect()
     assert cache.fetches == 1
@@ -97,7 +100,7 @@ def test_advisor_is_cached(public_endpoints: HTTPServer) -> None:
 
 def test_advisor_refresh_follows_the_advisor_interval(public_endpoints: HTTPServer) -> None:
     now = [1000.0]
-    cache = AdvisorCache(clock=lambda: now[0])
+    cache: TtlCache[str, Any] = TtlCache(ADVISOR_TTL_SECONDS, clock=lambda: now[0])
     settings = feed_settings(public_endpoints, aws_advisor_interval=3600)
     make_feed(settings, advisor_cache=cache).collect()
     now[0] += 3000  # within the interval: no new fetch
@@ -112,7 +115,7 @@ def test_price_strings() -> None:
     assert str(parse_price("0.023")) == "0.023"
     assert float(parse_price("9.0E-4") or 0) == 0.0009
     assert parse_price("N/A*") is None and parse_price("N/A") is None
-    with pytest.raises(ValueError, match="non-numeric"):
+    with pytest.raises(ValueError, match="not a number"):
         parse_price("abc")
     with pytest.raises(ValueError, match="not positive"):
         parse_price("0")
@@ -162,9 +165,7 @@ def test_malformed_public_prices_are_counted() -> None:
 
 
 def test_real_advisor_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "spot-advisor-data.json"
-    if not path.exists():
-        pytest.skip("no advisor sample")
+    path = recorded_file(shared_dir, "samples/aws/spot-advisor-data.json")
     payload = json.loads(path.read_text())
     data = parse_advisor(payload)
     linux = sum(len(v.get("Linux", {})) for v in payload["spot_advisor"].values())
@@ -180,9 +181,9 @@ def test_real_advisor_sample(shared_dir: Path) -> None:
 
 
 def test_real_public_feed_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "spotinfo_website-spot-json_af-south-1_trimmed.json"
-    if not path.exists():
-        pytest.skip("no spot.json sample")
+    path = recorded_file(
+        shared_dir, "samples/aws/spotinfo_website-spot-json_af-south-1_trimmed.json"
+    )
     parsed = parse_public_feed(json.loads(path.read_text()))
     prices = {p.instance_type: float(p.price) for p in parsed.prices}
     assert prices["m5.large"] == 0.023 and prices["t3.nano"] == 0.0009
@@ -203,9 +204,9 @@ def test_last_modified_is_observed_at(httpserver: HTTPServer) -> None:
 
 
 def test_real_legacy_feed_sample(shared_dir: Path) -> None:
-    path = shared_dir / "samples" / "aws" / "ligoj_legacy-spot.js_inner-json_trimmed-fixture.json"
-    if not path.exists():
-        pytest.skip("no legacy sample")
+    path = recorded_file(
+        shared_dir, "samples/aws/ligoj_legacy-spot.js_inner-json_trimmed-fixture.json"
+    )
     parsed = parse_public_feed(decode_feed_text(path.read_text()))
     regions = {p.region for p in parsed.prices}
     assert {"us-east-1", "eu-west-1"} <= regions  # us-east / eu-ireland mapped

@@ -1,4 +1,4 @@
-"""Picking the right Retail Prices item: every trap of cloud-apis.md §B1."""
+"""Picking the right Retail Prices item: every trap of the Retail Prices catalogue."""
 
 from __future__ import annotations
 

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -23,6 +21,7 @@ from spotarb.core.errors import FeedParseError
 from spotarb.core.http import OutboundClients, get_json
 from spotarb.feeds.aws.gpu_table import gpus_for
 from spotarb.feeds.aws.specs import InstanceSpec
+from spotarb.feeds.ttl import TtlCache
 
 logger = logging.getLogger(__name__)
 
@@ -143,42 +142,24 @@ def parse_advisor(payload: Any) -> AdvisorData:
     return data
 
 
-class AdvisorCache:
-    """The parsed advisor per URL, kept for a TTL; thread-safe."""
-
-    def __init__(
-        self, ttl: float = ADVISOR_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._data: dict[str, tuple[float, AdvisorData]] = {}
-        self.fetches = 0
-
-    def get(
-        self, url: str, clients: OutboundClients, *, max_age: float | None = None
-    ) -> AdvisorData:
-        """The advisor data, fetched again once older than ``max_age`` (default: the TTL)."""
-        limit = self.ttl if max_age is None else max_age
-        with self._lock:
-            cached = self._data.get(url)
-            if cached is not None and self._clock() - cached[0] <= limit:
-                return cached[1]
-            with clients.http("aws") as client:
-                payload = get_json(client, url, what="spot advisor")
-            data = parse_advisor(payload)
-            self.fetches += 1
-            self._data[url] = (self._clock(), data)
-            logger.info(
-                "spot advisor: %d entries, %d instance types",
-                len(data.entries),
-                len(data.instance_types),
-            )
-            return data
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
+#: Parsed advisor per URL (the feed asks with ``max_age`` = the advisor interval).
+AdvisorCache = TtlCache[str, AdvisorData]
+DEFAULT_ADVISOR_CACHE: Final[AdvisorCache] = TtlCache(ADVISOR_TTL_SECONDS)
 
 
-DEFAULT_ADVISOR_CACHE: Final = AdvisorCache()
+def fetch_advisor(url: str, clients: OutboundClients) -> AdvisorData:
+    """Download and parse the advisor."""
+    with clients.http("aws") as client:
+        payload = get_json(client, url, what="spot advisor")
+    data = parse_advisor(payload)
+    logger.info(
+        "spot advisor: %d entries, %d instance types", len(data.entries), len(data.instance_types)
+    )
+    return data
+
+
+def load_advisor(
+    cache: AdvisorCache, url: str, clients: OutboundClients, *, max_age: float | None = None
+) -> AdvisorData:
+    """The advisor from ``cache``, fetched again once older than ``max_age`` (default: TTL)."""
+    return cache.get_or_fetch(url, lambda: fetch_advisor(url, clients), max_age=max_age)

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from spotarb.core.errors import FeedParseError
 from spotarb.feeds.aws.specs import InstanceSpec, spec_from_instance_type
+from spotarb.feeds.decimals import positive_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,7 @@ def parse_spot_price(raw: object) -> float:
     """``"0.043700"`` → 0.0437 (exactly via Decimal); anything else → ValueError."""
     if not isinstance(raw, str):
         raise ValueError(f"SpotPrice {raw!r} is not a string")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"non-numeric SpotPrice {raw!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"SpotPrice {raw!r} is not a positive number")
-    return float(value)
+    return float(positive_decimal(raw, "SpotPrice"))
 
 
 def normalize_history(

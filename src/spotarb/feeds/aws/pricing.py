@@ -9,13 +9,12 @@ the hourly USD ``pricePerUnit`` of its ``OnDemand`` term is the price.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Any, Final
 
 from spotarb.feeds.aws.ec2 import _pages
+from spotarb.feeds.decimals import positive_decimal
+from spotarb.feeds.ttl import TtlCache
 
 #: The Price List API answers in us-east-1 (also eu-central-1, ap-south-1).
 PRICING_REGION: Final = "us-east-1"
@@ -46,11 +45,10 @@ def parse_price_list_item(item: str | Mapping[str, Any]) -> tuple[str, float] | 
             if dim.get("unit") not in {"Hrs", "Hours"}:
                 continue
             try:
-                price = Decimal(str((dim.get("pricePerUnit") or {}).get("USD")))
-            except InvalidOperation:
+                price = positive_decimal((dim.get("pricePerUnit") or {}).get("USD"), "USD")
+            except ValueError:
                 continue
-            if price.is_finite() and price > 0:
-                return str(itype), float(price)
+            return str(itype), float(price)
     return None
 
 
@@ -75,32 +73,6 @@ def on_demand_prices(client: Any, region: str) -> dict[str, float]:
     return out
 
 
-class OnDemandCache:
-    """On-demand prices per (endpoint, region) for a TTL; thread-safe."""
-
-    def __init__(
-        self, ttl: float = PRICING_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._data: dict[str, tuple[float, dict[str, float]]] = {}
-        self.fetches = 0
-
-    def get(self, scope: str, fetch: Callable[[], dict[str, float]]) -> dict[str, float]:
-        with self._lock:
-            cached = self._data.get(scope)
-            if cached is not None and self._clock() - cached[0] <= self.ttl:
-                return cached[1]
-        prices = fetch()
-        with self._lock:
-            self.fetches += 1
-            self._data[scope] = (self._clock(), prices)
-        return prices
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-DEFAULT_ON_DEMAND_CACHE: Final = OnDemandCache()
+#: On-demand prices per "endpoint|region".
+OnDemandCache = TtlCache[str, dict[str, float]]
+DEFAULT_ON_DEMAND_CACHE: Final[OnDemandCache] = TtlCache(PRICING_TTL_SECONDS)

@@ -12,13 +12,14 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 import httpx
 
 from spotarb.core.errors import FeedFetchError, FeedParseError
 from spotarb.core.http import parse_http_date, redact_url, send_get
+from spotarb.feeds.decimals import positive_decimal
 
 #: Region codes of the legacy ``spot.js`` feed.
 LEGACY_REGIONS: Final[dict[str, str]] = {
@@ -64,13 +65,7 @@ def parse_price(raw: object) -> Decimal | None:
     text = str(raw).strip().rstrip("*").strip()
     if not text or text.upper().startswith("N/A"):
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"non-numeric price {raw!r}") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"price {raw!r} is not positive")
-    return value
+    return positive_decimal(text, "price")
 
 
 def _sizes(region: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

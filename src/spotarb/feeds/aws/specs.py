@@ -2,19 +2,18 @@
 
 Memory is MiB → GiB; GPUs come from ``GpuInfo`` only (Trainium/Inferentia live
 in ``NeuronInfo``/``InferenceAcceleratorInfo`` and are not GPUs); the GPU name
-goes through the shared vocabulary (:func:`spotarb.core.gpus.canonical_gpu`).
+goes through the one GPU vocabulary (:func:`spotarb.core.gpus.canonical_gpu`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from spotarb.core.gpus import canonical_gpu
 from spotarb.feeds.aws.network import bandwidth_gbps
+from spotarb.feeds.ttl import MISS, TtlCache
 
 #: How long fetched specs stay fresh (instance types change rarely).
 SPEC_TTL_SECONDS: Final = 24 * 3600.0
@@ -74,47 +73,31 @@ def spec_from_instance_type(item: Mapping[str, Any]) -> InstanceSpec | None:
     )
 
 
-class SpecCache:
-    """Specs per (endpoint, region) with a TTL; thread-safe; shared by runs in one process.
-
-    Only the types a run needs and the cache lacks are fetched. Types that the
-    region does not know are remembered as missing for the same TTL, so they are
-    not asked for again on every run.
-    """
-
-    def __init__(
-        self, ttl: float = SPEC_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        # (scope, instance_type) → (fetched_at, spec or None for "region does not know it")
-        self._entries: dict[tuple[str, str], tuple[float, InstanceSpec | None]] = {}
-
-    def lookup(self, scope: str, types: Iterable[str]) -> tuple[dict[str, InstanceSpec], set[str]]:
-        """(known specs, types still to fetch) for ``types`` in ``scope``."""
-        now = self._clock()
-        found: dict[str, InstanceSpec] = {}
-        missing: set[str] = set()
-        with self._lock:
-            for name in set(types):
-                entry = self._entries.get((scope, name))
-                if entry is None or now - entry[0] > self.ttl:
-                    missing.add(name)
-                elif entry[1] is not None:
-                    found[name] = entry[1]
-        return found, missing
-
-    def store(self, scope: str, asked: Iterable[str], specs: Mapping[str, InstanceSpec]) -> None:
-        now = self._clock()
-        with self._lock:
-            for name in asked:
-                self._entries[(scope, name)] = (now, specs.get(name))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
+#: Specs per (endpoint|region, type); None remembers "this region does not know the type",
+#: so unknown types are not asked for again on every run.
+SpecCache = TtlCache[tuple[str, str], InstanceSpec | None]
 #: The process-wide cache used when a feed is not given its own.
-DEFAULT_SPEC_CACHE: Final = SpecCache()
+DEFAULT_SPEC_CACHE: Final[SpecCache] = TtlCache(SPEC_TTL_SECONDS)
+
+
+def cached_specs(
+    cache: SpecCache,
+    scope: str,
+    types: Iterable[str],
+    fetch: Callable[[set[str]], Mapping[str, InstanceSpec]],
+) -> dict[str, InstanceSpec]:
+    """Specs of ``types``: the cached ones, and ``fetch`` for the others (only those)."""
+    found: dict[str, InstanceSpec] = {}
+    missing: set[str] = set()
+    for name in set(types):
+        spec = cache.get((scope, name))
+        if spec is MISS:
+            missing.add(name)
+        elif spec is not None:
+            found[name] = spec
+    if missing:
+        fetched = fetch(missing)
+        for name in missing:
+            cache.put((scope, name), fetched.get(name))
+        found.update({n: s for n, s in fetched.items() if n in missing})
+    return found

@@ -2,7 +2,7 @@
 
 Tenant-level (no subscription). ``sku.name`` comes back lower-case, so the
 join key is (lower-cased SKU name, lower-cased region). Bands are stored as
-their upper bound (ARCHITECTURE.md): "0-5" → 0.05 … "20+" → 0.25; an
+their upper bound, like every interruption band: "0-5" → 0.05 … "20+" → 0.25; an
 unrecognised band counts as the worst, 0.25, and is logged.
 """
 

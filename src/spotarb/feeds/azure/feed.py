@@ -131,6 +131,9 @@ class AzureFeed(Feed):
             f"{len(self.regions)} regions; {extra}"
         )
 
+    def reachability_url(self) -> str:
+        return self.settings.azure_prices_url
+
     def _token(self) -> str | None:
         if self.credential is None:
             return None

@@ -1,7 +1,7 @@
 """Azure Retail Prices API: one walk per region, then pick the right items.
 
-The catalogue mixes items that must never reach an hourly spot price
-(cloud-apis.md §B1): dev/test and reservation price types (reservation rows
+The catalogue mixes items that must never reach an hourly spot price:
+dev/test and reservation price types (reservation rows
 say "1 Hour" but carry the whole-term price), legacy "Low Priority" meters,
 Windows products (licence included), non-primary meter duplicates, Cloud
 Services, items without an ``armSkuName``, and several effective dates for one
@@ -17,13 +17,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 import httpx
 
 from spotarb.core.errors import FeedParseError
 from spotarb.core.http import get_json, redact_url
+from spotarb.feeds.decimals import finite_decimal
 
 logger = logging.getLogger(__name__)
 
@@ -145,14 +146,7 @@ def _parse_date(value: object) -> datetime:
 
 def _hourly(price: object, unit: object) -> Decimal | str:
     """USD per hour from ``retailPrice`` and ``unitOfMeasure``, or a skip reason."""
-    if isinstance(price, bool) or not isinstance(price, int | float | str):
-        raise ValueError(f"retailPrice {price!r} is not a number")
-    try:
-        amount = Decimal(str(price))
-    except InvalidOperation:
-        raise ValueError(f"retailPrice {price!r} is not a number") from None
-    if not amount.is_finite():
-        raise ValueError(f"retailPrice {price!r} is not finite")
+    amount = finite_decimal(price, "retailPrice")  # zero is a skip reason, not malformed
     if not isinstance(unit, str):
         raise ValueError(f"unitOfMeasure {unit!r} is not a string")
     m = _HOURS.match(unit)

@@ -111,6 +111,9 @@ class GcpFeed(Feed):
             specs += "; Compute API not used: no project (set SPOTARB_GCP_PROJECT)"
         return f"Cloud Billing Catalog SKUs ({auth}) composed with {specs}"
 
+    def reachability_url(self) -> str:
+        return self._settings.gcp_billing_url
+
     # --- auth ----------------------------------------------------------------------
     def _token(self) -> str | None:
         if self._credentials is None:
