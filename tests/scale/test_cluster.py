@@ -85,7 +85,7 @@ def test_second_serve_on_one_sqlite_file_is_api_only_and_says_so(
     )  # fmt: skip
     assert (info.store, info.cache, info.data_version) == ("sqlite", "memory", 0)
     first.stop()  # the collector goes away: the standby takes over
-    assert first_switch.calls == [True, False]
+    assert first_switch.calls == [True, False]  # it stopped collecting before resigning
     wait(lambda: second.is_leader)
     assert second_switch.calls == [True] and second.info(0).leader_id == "second"
 

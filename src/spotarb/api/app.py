@@ -44,8 +44,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc.start(collect=False)  # ticks only; the cluster turns feeds on when elected
-        cluster.start()
+        cluster.start()  # the election first: feeds run only in the elected collector
+        svc.start(collect=cluster.is_leader)
         try:
             yield
         finally:

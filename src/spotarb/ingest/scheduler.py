@@ -108,6 +108,11 @@ class Scheduler:
         self._run_feeds = on
 
     @property
+    def started(self) -> bool:
+        """True between :meth:`start` and :meth:`stop` (ticking, with or without feeds)."""
+        return self._clock_thread is not None
+
+    @property
     def running(self) -> bool:
         """True while feeds are being started on schedule."""
         return self._clock_thread is not None and self._run_feeds

@@ -130,7 +130,8 @@ class Cluster:
             self._thread.join(timeout)
             self._thread = None
         self.watcher.stop(timeout)
-        self._set_collecting(False)
+        if self.is_leader:
+            self._set_collecting(False)
         self.leadership.close()
 
     def _loop(self) -> None:
@@ -207,6 +208,9 @@ def join_cluster(service: Service, *, collect: bool = True) -> Cluster:
 
     def collecting(on: bool) -> None:
         scheduler.set_run_feeds(on)
+        if not scheduler.started:
+            return  # the first election: the service starts its schedule accordingly
+        logger.warning("%s collection on schedule", "starting" if on else "stopping")
         if on:
             scheduler.tick()  # due feeds start now, not at the next tick
 
