@@ -84,6 +84,8 @@ def test_second_serve_on_one_sqlite_file_is_api_only_and_says_so(
         "second", "all", False, "first",
     )  # fmt: skip
     assert (info.store, info.cache, info.data_version) == ("sqlite", "memory", 0)
+    assert first.collector_elsewhere() is None
+    assert second.collector_elsewhere() == "first is the collector; run feeds there"
     first.stop()  # the collector goes away: the standby takes over
     assert first_switch.calls == [True, False]  # it stopped collecting before resigning
     wait(lambda: second.is_leader)
@@ -98,6 +100,7 @@ def test_role_api_never_collects(
     time.sleep(0.2)
     assert not api.is_leader and api_switch.calls == []
     assert api.info(0).leader_id is None  # nobody collects yet
+    assert api.collector_elsewhere() is None  # SQLite: --no-collect may still run a feed
     collector, _ = clusters(SqliteStore(path), role="collector", name="col")
     assert collector.is_leader and api.info(0).leader_id == "col"
 
@@ -110,6 +113,7 @@ def test_postgres_cluster_reports_leader_and_metrics(
     api, _ = clusters(PostgresStore(pg_url), role="api", name="pg-api")
     info = api.info(0)
     assert (info.store, info.leader_id, info.is_leader) == ("postgresql", "pg-a", False)
+    assert api.collector_elsewhere() == "pg-a is the collector; run feeds there"
     registry = CollectorRegistry()
 
     class Live(Collector):

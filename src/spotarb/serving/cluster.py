@@ -159,6 +159,21 @@ class Cluster:
                 self.store.url,
             )
 
+    def collector_elsewhere(self) -> str | None:
+        """Why this process must not run a feed now (an admin trigger), or None if it may.
+
+        The elected collector may; on PostgreSQL nobody else may (its writes would be
+        fenced); on SQLite a process may when no other one collects (``--no-collect``).
+        """
+        if self.is_leader:
+            return None
+        leader = self.leadership.leader_id()
+        if leader is not None:
+            return f"{leader} is the collector; run feeds there"
+        if self.store.backend == "postgresql":
+            return "no collector is elected yet; feeds run only in the elected collector"
+        return None
+
     def info(self, served_version: int) -> ClusterInfo:
         """This instance's view; ``served_version`` is the data version it answers from."""
         return ClusterInfo(
