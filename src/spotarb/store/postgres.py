@@ -1,11 +1,11 @@
 """The PostgreSQL backend: the same store as :mod:`spotarb.store.sqlite`, shared by replicas.
 
-A batch is one transaction: its rows are COPYed into a temporary table, then one
-``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`` statement merges
-them into ``spot_prices`` (rewriting only rows that differ) and copies the new
-keys and price changes into ``price_history``. Writers from any process take the
-``data_version`` row lock first, so batches commit one after the other. A commit
-that changed something sends ``pg_notify`` on :attr:`PostgresStore.channel`, which
+A batch is one transaction: its rows are COPYed (binary) into a temporary table,
+one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`` statement
+merges them into ``spot_prices`` (rewriting only rows that differ), and one
+``INSERT … SELECT`` copies the new keys and price changes into ``price_history``.
+Writers from any process take the ``data_version`` row lock first, so batches
+commit one after the other. A commit that changed something sends ``pg_notify`` on :attr:`PostgresStore.channel`, which
 replicas listen to (see :mod:`spotarb.serving.notify`).
 
 When an elected collector gives the store its lease epoch (:attr:`fence_epoch`),
@@ -20,7 +20,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any, Final
 
 import psycopg
@@ -108,13 +107,8 @@ def _now() -> datetime:
 
 
 def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
-    if isinstance(rows, list | tuple):
-        for start in range(0, len(rows), CHUNK):
-            yield rows[start : start + CHUNK]
-        return
-    it = iter(rows)
-    while chunk := list(islice(it, CHUNK)):
-        yield chunk
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
 
 
 class PostgresStore:
