@@ -5,8 +5,9 @@ one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`` stat
 merges them into ``spot_prices`` (rewriting only rows that differ), and one
 ``INSERT … SELECT`` copies the new keys and price changes into ``price_history``.
 Writers from any process take the ``data_version`` row lock first, so batches
-commit one after the other. A commit that changed something sends ``pg_notify`` on :attr:`PostgresStore.channel`, which
-replicas listen to (see :mod:`spotarb.serving.notify`).
+commit one after the other. A commit that changed something sends ``pg_notify``
+on :attr:`PostgresStore.channel`, which replicas listen to (see
+:mod:`spotarb.serving.notify`).
 
 When an elected collector gives the store its lease epoch (:attr:`fence_epoch`),
 every write checks, inside its transaction, that the lease still carries that
