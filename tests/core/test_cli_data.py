@@ -56,6 +56,8 @@ def test_import_good_csv_then_unchanged_then_changed(tmp_path: Path, db: str) ->
     assert json.loads(out) | {"database": ""} == {
         "rowsRead": 3, "invalid": 0, "inserted": 0, "changed": 1, "unchanged": 2,
         "historyAdded": 1, "database": "",
+        "unknownGpu": {"rows": 0, "first": None},
+        "spotAboveOnDemand": {"rows": 0, "first": None},
     }  # fmt: skip
     store = open_store(db)
     assert store.info().history_rows == 4

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from spotarb.ingest.dataio import (
     ParsedFile,
     _BulkRejected,
     _column_names,
+    _parse_csv,
     _parse_csv_bulk,
     _parse_csv_rows,
     parse_file,
@@ -28,48 +30,71 @@ from spotarb.ingest.dataio import (
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
-valid_cells = st.fixed_dictionaries(
-    {
-        "provider": st.sampled_from(["aws", "azure", "gcp"]),
-        "region": st.sampled_from(["us-east-1", "eastus", " padded "]),
-        "instance_type": st.sampled_from(["m5.large", "e2-micro"]),
-        "vcpu": st.sampled_from(["2", "0.25", "96", " 4 "]),
-        "memory_gb": st.sampled_from(["8", "1", "1152.0"]),
-        "price_per_hour": st.sampled_from(["0.035", "1e-3", "31.17"]),
-        "availability_zone": st.sampled_from(["", "us-east-1a"]),
-        "gpu_count": st.sampled_from(["", "0"]),
-        "interruption_rate": st.sampled_from(["", "0.05", "1"]),
-        "on_demand_price_per_hour": st.sampled_from(["", "0.1"]),
-        "arch": st.sampled_from(["", "arm64"]),
-        "observed_at": st.sampled_from(["", "2026-11-01T12:00:00Z", "2026-11-01T14:00:00+02:00"]),
-    }
-)
+# GPU count and type that agree: none, known names in several spellings, unknown names.
+valid_gpus = st.sampled_from(
+    [("", ""), ("0", ""), ("1", "a100"), ("8", "nvidia-h100"), ("2", " Tesla T4 "),
+     ("4", "Mystery X1"), ("1", "unknown:azure:Standard_NV4"), ("1024", "h100")]
+)  # fmt: skip
+valid_cells = st.tuples(
+    st.fixed_dictionaries(
+        {
+            "provider": st.sampled_from(["aws", "azure", "gcp"]),
+            "region": st.sampled_from(["us-east-1", "eastus", " padded ", "région-中"]),
+            "instance_type": st.sampled_from(["m5.large", "e2-micro"]),
+            "vcpu": st.sampled_from(["2", "0.25", "96", " 4 "]),
+            "memory_gb": st.sampled_from(["8", "1", "1152.0"]),
+            "price_per_hour": st.sampled_from(["0.035", "1e-3", "31.17"]),
+            "availability_zone": st.sampled_from(["", "us-east-1a"]),
+            "interruption_rate": st.sampled_from(["", "0.05", "1"]),
+            "on_demand_price_per_hour": st.sampled_from(["", "0.1", "0.01"]),
+            "arch": st.sampled_from(["", "arm64"]),
+            "observed_at": st.sampled_from(
+                # NOW is 2026-11-28T00:00Z: up to one day ahead is accepted.
+                ["", "2026-11-01T12:00:00Z", "2026-11-01T14:00:00+02:00", "2026-11-29T00:00:00Z"]
+            ),
+        }
+    ),
+    valid_gpus,
+).map(lambda pair: {**pair[0], "gpu_count": pair[1][0], "gpu_type": pair[1][1]})
+
+OBSERVED_CELLS = [
+    "", " ", "2026-11-01T12:00:00Z", "2026-11-01T14:00:00+02:00", "2026-11-01", "soon",
+    "2026-11-29T00:00:00Z", "2026-11-29T00:00:01Z", "2026-11-29T01:00:00+01:00",
+    "2099-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00",
+]  # fmt: skip
 
 # Each column offers good cells and the ways a cell goes wrong (or is merely unusual:
 # padding, blanks, another spelling), so both paths are compared on refusals too.
 any_cells = st.fixed_dictionaries(
     {
-        "provider": st.sampled_from(["aws", "gcp", " azure", "AWS", "", "oracle"]),
-        "region": st.sampled_from(["us-east-1", " eastus ", "", "  ", "\tx"]),
-        "instance_type": st.sampled_from(["m5.large", "", " e2-micro"]),
+        "provider": st.sampled_from(["aws", "gcp", " azure", "AWS", "", "oracle", "aws\x00"]),
+        "region": st.sampled_from(
+            ["us-east-1", " eastus ", "", "  ", "\tx", "us\x00east", "eu\x1bwest", "a\u00a0b"]
+        ),
+        "instance_type": st.sampled_from(["m5.large", "", " e2-micro", "m5\x7f", "m\x85x"]),
         "vcpu": st.sampled_from(["2", "0.25", " 4 ", "0", "-1", "nan", "inf", "", "x", "1_0"]),
         "memory_gb": st.sampled_from(["8", "1e3", "0", "-inf", ""]),
         "price_per_hour": st.sampled_from(["0.035", "1e-3", "0", "-0.1", "NaN", "", " "]),
-        "availability_zone": st.sampled_from(["", "us-east-1a", " ", " z "]),
-        "gpu_count": st.sampled_from(["", "0", "1", "8", "-1", "2.0", "1.5", " ", " 2 "]),
-        "gpu_type": st.sampled_from(["", "nvidia-a100", " ", " nvidia-t4 "]),
+        "availability_zone": st.sampled_from(["", "us-east-1a", " ", " z ", "z\tz"]),
+        "gpu_count": st.sampled_from(
+            ["", "0", "1", "8", "-1", "2.0", "1.5", " ", " 2 ", "1024", "1025", "1e20", "9" * 30]
+        ),
+        "gpu_type": st.sampled_from(
+            ["", "nvidia-a100", " ", " nvidia-t4 ", "A100", "Mystery X1", "unknown:x", "t4\x00"]
+        ),
         "gpu_memory_gb": st.sampled_from(["", "40", "0", "nan", " "]),
         "network_bandwidth_gbps": st.sampled_from(["", "10", "-5", "inf"]),
         "interruption_rate": st.sampled_from(["", "0", "0.05", "1", "1.01", "-0.0", "-0.1"]),
-        "on_demand_price_per_hour": st.sampled_from(["", "0.1", "0", "nan"]),
+        "on_demand_price_per_hour": st.sampled_from(["", "0.1", "0", "nan", "0.01"]),
         "arch": st.sampled_from(["", "arm64", "x86_64", "sparc", " arm64 "]),
         "os": st.sampled_from(["", "linux", "windows", "macos"]),
-        "source": st.sampled_from(["", "bench", " "]),
-        "interruption_source": st.sampled_from(["", "advisor", " "]),
-        "observed_at": st.sampled_from(
-            ["", " ", "2026-11-01T12:00:00Z", "2026-11-01T14:00:00+02:00", "2026-11-01", "soon"]
+        "source": st.sampled_from(["", "bench", " ", "be\x00nch"]),
+        "interruption_source": st.sampled_from(["", "advisor", " ", "adv\nisor"]),
+        # NOW is 2026-11-28T00:00Z: more than one day ahead is refused.
+        "observed_at": st.sampled_from(OBSERVED_CELLS),
+        "collected_at": st.sampled_from(
+            ["", "2026-11-01T12:00:00+00:00", "2026-11-01T12:00:00", "2099-01-01T00:00:00Z"]
         ),
-        "collected_at": st.sampled_from(["", "2026-11-01T12:00:00+00:00", "2026-11-01T12:00:00"]),
     }
 )
 
@@ -96,6 +121,13 @@ def bulk(text: str) -> PriceBatch | None:
         return None
 
 
+def by_file(text: str) -> ParsedFile:
+    """What ``parse_file`` does with the text: the fast path when it takes the file."""
+    parsed = ParsedFile()
+    _parse_csv(io.StringIO(text), Path("x.csv"), NOW, parsed)
+    return parsed
+
+
 def parse_text(tmp: Path, text: str) -> ParsedFile:
     path = tmp / "f.csv"
     path.write_text(text)
@@ -111,6 +143,7 @@ def test_fast_path_takes_valid_files_and_agrees_with_the_row_path(
     reference = by_rows(text)
     assert not reference.errors
     assert bulk(text) == reference.prices
+    assert by_file(text).flags == reference.flags  # counted and located alike
 
 
 @settings(max_examples=300, deadline=None)
@@ -123,9 +156,87 @@ def test_fast_path_never_accepts_what_spotprice_refuses(rows: list[dict[str, str
         assert fast is None, reference.errors
     elif fast is not None:
         assert fast == reference.prices
+        assert by_file(text).flags == reference.flags
     # Every stored row is what a SpotPrice of the same values stores.
     for row in reference.prices.rows:
         assert to_row(SpotPrice(**from_row(row).to_dict())) == row
+
+
+# --- the import rules, one at a time, through both paths ---------------------------------
+
+CLEAN = {
+    "provider": "aws", "region": "us-east-1", "availability_zone": "us-east-1a",
+    "instance_type": "m5.large", "vcpu": "2", "memory_gb": "8", "price_per_hour": "0.035",
+    "gpu_count": "1", "gpu_type": "t4", "source": "s", "interruption_source": "advisor",
+    "observed_at": "2026-11-01T12:00:00Z",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("observed_at", "2026-11-29T00:00:01Z",
+         "observed_at: is more than 1 day in the future (now is 2026-11-28T00:00:00+00:00) "
+         "(got '2026-11-29T00:00:01Z')"),
+        ("observed_at", "2026-11-29T03:00:00+02:00", "observed_at: is more than 1 day in"),
+        ("observed_at", "0001-01-01T00:00:00+05:00", "observed_at: is out of range in UTC"),
+        ("region", "us\x00east",
+         "region: must not hold control characters (found '\\x00') (got 'us\\x00east')"),
+        ("instance_type", "m5\x1b[31m", "instance_type: must not hold control characters"),
+        ("availability_zone", "z\tz", "availability_zone: must not hold control characters"),
+        ("source", "s\x7f", "source: must not hold control characters (found '\\x7f')"),
+        ("interruption_source", "a\x85b", "interruption_source: must not hold control"),
+        ("gpu_type", "t4\x00", "gpu_type: must not hold control characters"),
+        ("gpu_count", "1025", "gpu_count: must be <= 1024 (got 1025)"),
+        ("gpu_count", "1e20", "gpu_count: must be <= 1024"),
+    ],
+)  # fmt: skip
+def test_each_import_rule_is_held_by_both_paths(column: str, cell: str, message: str) -> None:
+    clean = rows_text([CLEAN, CLEAN | {"instance_type": "m6.large"}])
+    assert bulk(clean) == by_rows(clean).prices and len(by_rows(clean).prices) == 2
+    text = rows_text([CLEAN, CLEAN | {column: cell}])
+    assert bulk(text) is None  # the fast path declines ...
+    [error] = by_rows(text).errors  # ... and the row path names the line and the field
+    assert str(error).startswith(f"x.csv:3: {message}")
+
+
+@pytest.mark.parametrize("reader", [by_rows, by_file])
+def test_a_future_time_accepted_as_collected_at_is_still_refused_as_observed_at(
+    reader: Callable[[str], ParsedFile],
+) -> None:
+    later = "2026-12-01T00:00:00Z"  # collected_at may be anything; observed_at may not
+    text = rows_text([CLEAN | {"collected_at": later}, CLEAN | {"observed_at": later}])
+    [error] = reader(text).errors
+    assert str(error).startswith("x.csv:3: observed_at: is more than 1 day in the future")
+
+
+def test_gpu_names_are_mapped_as_the_feeds_map_them() -> None:
+    names = ["t4", "Tesla T4", "NVIDIA A100-SXM4-80GB", "Mystery X1", "unknown:azure:NV4"]
+    rows = [CLEAN | {"instance_type": f"t{i}", "gpu_type": n} for i, n in enumerate(names)]
+    text = rows_text(rows)
+    expected = ["nvidia-t4", "nvidia-t4", "nvidia-a100", "unknown:Mystery X1", "unknown:azure:NV4"]
+    for parsed in (by_rows(text), by_file(text)):
+        assert [p.gpu_type for p in parsed.prices] == expected
+        assert (parsed.flags.unknown_gpu.rows, parsed.flags.unknown_gpu.first) == (
+            2,
+            "x.csv:5: gpu_type unknown:Mystery X1",
+        )
+
+
+def test_spot_above_on_demand_is_kept_and_flagged_with_its_line() -> None:
+    rows = [CLEAN | {"instance_type": f"t{i}", "on_demand_price_per_hour": "0.1"} for i in range(6)]
+    rows[3]["on_demand_price_per_hour"] = "0.03"  # line 5: below the 0.035 spot price
+    rows[5]["on_demand_price_per_hour"] = "0.01"
+    text = rows_text(rows)
+    text = text.replace(text.splitlines()[2], "\n" + text.splitlines()[2])  # blank line 3
+    fast, slow = by_file(text), by_rows(text)
+    assert fast.prices == slow.prices and len(fast.prices) == 6  # kept
+    for parsed in (fast, slow):
+        assert parsed.flags.above_on_demand.rows == 2
+        assert parsed.flags.above_on_demand.first == (
+            "x.csv:6: aws/us-east-1/t3 spot 0.035 > on-demand 0.03 $/h"
+        )
+    assert fast.flags.unknown_gpu.rows == 0
 
 
 def test_defaults_for_absent_and_blank_optional_columns(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spotarb.core.errors import StoreError
+from spotarb.core.errors import DiskFullError, StoreError
 from spotarb.core.models import SpotPrice
 from spotarb.core.rows import to_row
 from spotarb.store import open_store
-from spotarb.store.postgres import PostgresStore
+from spotarb.store.postgres import PostgresStore, write_error
 from spotarb.store.postgres_migrations import LATEST_VERSION, MIGRATIONS, migrate
 from tests.core.factories import T0, price
 
@@ -108,6 +108,16 @@ def test_the_url_is_shown_without_its_password(pg_url: str) -> None:
     assert store.url.startswith("postgresql://postgres:***@127.0.0.1")
     assert "password=***" in store.url
     store.close()
+
+
+def test_a_server_out_of_disk_space_says_so() -> None:
+    full = write_error("postgresql://h/db", psycopg.errors.DiskFull("could not extend file"))
+    assert isinstance(full, DiskFullError)
+    assert str(full).startswith("no space left on device: cannot write database")
+    other = write_error("postgresql://h/db", psycopg.errors.UniqueViolation("dup"))
+    assert type(other) is StoreError and "cannot write database postgresql://h/db: dup" in str(
+        other
+    )
 
 
 def test_a_missing_database_is_one_clear_error(pg_url: str) -> None:

@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -20,9 +21,10 @@ from spotarb.core.errors import (
     DataFileError,
     NoPlacementError,
     SpotArbError,
+    StoreError,
     ValidationError,
 )
-from spotarb.store import PriceStore, open_store
+from spotarb.store import PriceStore, open_store, sqlite_file
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -98,8 +100,17 @@ def settings_for(db: str | None) -> Settings:
     return load_settings(db=db)
 
 
-def store_for(db: str | None) -> PriceStore:
-    return open_store(settings_for(db).db)
+def store_for(db: str | None, *, create: bool = False) -> PriceStore:
+    """The store at ``--db`` (or the configured one).
+
+    Only commands that write (import, collect, serve) create a SQLite database: a read
+    command given a mistyped path says so instead of answering from a new, empty file.
+    """
+    target = settings_for(db).db
+    path = sqlite_file(target)
+    if not create and path is not None and not Path(path).exists():
+        raise StoreError(f"no database at {path} (run spotarb import or collect first)")
+    return open_store(target)
 
 
 def print_json(data: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +25,7 @@ from spotarb.cli.common import (
     store_for,
     table,
 )
-from spotarb.core.errors import DataFileError
+from spotarb.core.errors import DataFileError, DiskFullError
 from spotarb.core.gpus import require_gpu
 from spotarb.core.rows import PriceBatch
 from spotarb.ingest.aggregator import Aggregator
@@ -58,6 +59,7 @@ def import_command(
         parsed.rows_read += one.rows_read
         batches.append(one.prices)
         parsed.errors.extend(one.errors)
+        parsed.flags.merge(one.flags)
     parsed.prices = PriceBatch.concat(batches)
     if parsed.errors and not skip_invalid:
         for line in describe_errors(parsed.errors):
@@ -72,11 +74,12 @@ def import_command(
             err_console.print(f"skipped {line}", highlight=False, soft_wrap=True, markup=False)
     if not parsed.prices:
         raise DataFileError("no valid rows to import")
-    store = store_for(db)
+    store = store_for(db, create=True)
     # The aggregator keeps the newest row per key and files older ones as history.
     report = Aggregator(store).write("import", parsed.prices)
     history = report.duplicates
     s = report.stats
+    flags = parsed.flags
     summary = {
         "rowsRead": parsed.rows_read,
         "invalid": len(parsed.errors),
@@ -84,23 +87,44 @@ def import_command(
         "changed": s.changed,
         "unchanged": s.unchanged,
         "historyAdded": s.history_added,
+        "unknownGpu": {"rows": flags.unknown_gpu.rows, "first": flags.unknown_gpu.first},
+        "spotAboveOnDemand": {
+            "rows": flags.above_on_demand.rows,
+            "first": flags.above_on_demand.first,
+        },
         "database": store.url,
     }
     if as_json:
         print_json(summary)
         return
     repeated = (
-        f"; {history} {'row' if history == 1 else 'rows'} repeated a key (the newest "
+        f"; {history} {_rows(history)} repeated a key (the newest "
         "observation of each key is current, older ones are history)"
+    )
+    unknown = (
+        f"; {flags.unknown_gpu.rows} {_rows(flags.unknown_gpu.rows)} with a GPU the "
+        "vocabulary does not know, stored as unknown:<name> "
+        f"(first: {flags.unknown_gpu.first})"
+    )
+    above = (
+        f"; {flags.above_on_demand.rows} {_rows(flags.above_on_demand.rows)} with a spot "
+        f"price above on-demand, kept (first: {flags.above_on_demand.first})"
     )
     console.print(
         f"Imported into {store.url}: {parsed.rows_read} rows read, {s.inserted} inserted, "
         f"{s.changed} changed, {s.unchanged} unchanged, {s.history_added} history rows added"
         + (f", {len(parsed.errors)} invalid skipped" if parsed.errors else "")
-        + (repeated if history else ""),
+        + (repeated if history else "")
+        + (unknown if flags.unknown_gpu.rows else "")
+        + (above if flags.above_on_demand.rows else ""),
         highlight=False,
+        markup=False,  # file names and GPU names are shown as they are
         soft_wrap=True,  # one line, for scripts that grep it
     )
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 @cli_errors
@@ -128,6 +152,8 @@ def export_command(
         with output.open("w", encoding="utf-8", newline="") as handle:
             count = writer(rows, handle)
     except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskFullError(f"cannot write {output}") from None
         raise DataFileError(f"{output}: cannot write: {exc.strerror}") from None
     err_console.print(f"Wrote {count} rows to {output}", highlight=False)
 

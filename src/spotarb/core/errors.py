@@ -11,6 +11,7 @@ callers (the CLI, the HTTP API) can turn any of them into one clear line::
     ├── DataFileError            an import file that cannot be read or is refused
     ├── StoreError               the database cannot be opened, migrated or written
     │   ├── DuplicateKeyError    a batch holds two current rows for one key
+    │   ├── DiskFullError        no space left on the device (database or output file)
     │   └── FencedWriteError     a collector that lost its leadership tried to write
     ├── FeedError                a cloud feed failed
     │   ├── FeedUnconfigured     the feed lacks credentials or settings (it is skipped)
@@ -60,6 +61,18 @@ class StoreError(SpotArbError):
 
 class DuplicateKeyError(StoreError):
     """A batch holds two rows for one key (one current price per key is the rule)."""
+
+
+class DiskFullError(StoreError):
+    """No space left on the device: nothing more can be written (the write was undone).
+
+    Every backend raises it for its own "disk full" error (SQLite's SQLITE_FULL,
+    an ``OSError`` with ``ENOSPC``), with a message that starts
+    ``no space left on device:``.
+    """
+
+    def __init__(self, what: str, detail: str = "") -> None:
+        super().__init__(f"no space left on device: {what}" + (f" ({detail})" if detail else ""))
 
 
 class FencedWriteError(StoreError):

@@ -115,18 +115,19 @@ def lookup_gpu(name: str) -> str | None:
     return None
 
 
-def canonical_gpu(name: str) -> str:
+def canonical_gpu(name: str, *, log: bool = True) -> str:
     """Map a provider's GPU spelling to the canonical id.
 
-    Unknown names come back as ``unknown:<raw>`` and are logged once per name,
-    so a new GPU shows up in the data instead of being mapped to a wrong one.
+    Unknown names come back as ``unknown:<raw>`` and are logged once per name
+    (unless ``log`` is false: the caller reports them itself), so a new GPU shows
+    up in the data instead of being mapped to a wrong one.
     """
     if name.startswith(UNKNOWN_PREFIX):
         return name
     found = lookup_gpu(name)
     if found is not None:
         return found
-    if name not in _logged_unknown:
+    if log and name not in _logged_unknown:
         _logged_unknown.add(name)
         logger.warning("unknown GPU name %r kept as %s%s", name, UNKNOWN_PREFIX, name)
     return UNKNOWN_PREFIX + name

@@ -34,6 +34,10 @@ PriceKey = tuple[str, str, str, str, str]
 #: ``price_key(row)`` is ``row.key``, computed in C: for passes over whole batches.
 price_key: Final[Callable[[SpotPrice], PriceKey]] = attrgetter(*KEY_FIELDS)
 
+#: The most GPUs one instance may have: far above any offered, and a number every backend
+#: stores (a count that does not fit a database integer must be refused, not crash a write).
+MAX_GPU_COUNT: Final = 1024
+
 _PROVIDER_SET: Final = frozenset(PROVIDERS)
 _ARCH_SET: Final = frozenset(ARCHES)
 _OS_SET: Final = frozenset(OSES)
@@ -63,7 +67,10 @@ def finite_number(name: str, value: object) -> float:
     """``value`` as a float; a ValidationError naming ``name`` unless it is a finite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(name, value, "must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past the float range
+        raise ValidationError(name, value, "must be a finite number") from None
     if not math.isfinite(number):
         raise ValidationError(name, value, "must be a finite number")
     return number
@@ -115,7 +122,7 @@ class SpotPrice:
             and type(self.gpu_count) is int
             and (
                 (self.gpu_count == 0 and not self.gpu_type)
-                or (self.gpu_count > 0 and self.gpu_type)
+                or (0 < self.gpu_count <= MAX_GPU_COUNT and self.gpu_type)
             )
             and _optional_positive(self.gpu_memory_gb)
             and _optional_positive(self.network_bandwidth_gbps)
@@ -167,6 +174,8 @@ class SpotPrice:
         self.gpu_count = count
         if self.gpu_count < 0:
             raise ValidationError("gpu_count", self.gpu_count, "must be >= 0")
+        if self.gpu_count > MAX_GPU_COUNT:
+            raise ValidationError("gpu_count", self.gpu_count, f"must be <= {MAX_GPU_COUNT}")
         if self.gpu_count > 0 and not self.gpu_type:
             raise ValidationError("gpu_type", self.gpu_type, "is required when gpu_count > 0")
         if self.gpu_count == 0 and self.gpu_type:

@@ -24,11 +24,19 @@ from spotarb.core.models import (
     ARCHES,
     CAMEL_TO_SNAKE,
     FIELD_NAMES,
+    MAX_GPU_COUNT,
     OSES,
     PROVIDERS,
     SpotPrice,
 )
 from spotarb.core.rows import PRICE_COLUMNS, PriceBatch, Row
+from spotarb.ingest.rules import (
+    Flags,
+    check_observed_at,
+    check_values,
+    flag_rows,
+    gpu_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,8 @@ _REQUIRED_SET: Final = frozenset(REQUIRED)
 _KNOWN: Final = frozenset(FIELD_NAMES)
 #: How many bad rows a refusal lists before it only counts the rest.
 MAX_REPORTED: Final = 20
+#: How much of an offending value an error message quotes.
+MAX_QUOTED: Final = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +73,25 @@ class RowError:
         return f"{self.file}:{self.line}: {self.message}"
 
 
+def row_error(path: Path, line: int, exc: ValidationError) -> RowError:
+    """The error for one bad row; a long value is quoted only in part."""
+    got = repr(exc.value)
+    if len(got) > MAX_QUOTED:
+        got = f"{got[:MAX_QUOTED]}... ({len(got)} characters)"
+    return RowError(str(path), line, f"{exc.field}: {exc.reason} (got {got})")
+
+
 @dataclass(slots=True)
 class ParsedFile:
-    """A file's valid rows (as a :class:`PriceBatch`), its bad rows, and how many were read."""
+    """A file's valid rows (as a :class:`PriceBatch`), its bad rows, and how many were read.
+
+    ``flags`` counts valid rows the summary should mention (see :mod:`spotarb.ingest.rules`).
+    """
 
     prices: PriceBatch = field(default_factory=lambda: PriceBatch([]))
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    flags: Flags = field(default_factory=Flags.none)
 
 
 def detect_format(path: Path) -> Format:
@@ -94,10 +116,16 @@ _TIME_CACHE_LIMIT: Final = 4096
 
 
 class _Converter:
-    """Converts one file's raw cell values; caches timestamps (rows share a handful of them)."""
+    """Converts one file's raw cell values; caches timestamps (rows share a handful of them).
 
-    def __init__(self) -> None:
-        self.times: dict[str, datetime] = {}
+    ``now`` is the import's time: an ``observed_at`` too far after it is refused here, by
+    the raw value, for every path (see :mod:`spotarb.ingest.rules`).
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        # One cache per field: a time accepted as collected_at may be refused as observed_at.
+        self.times: dict[str, dict[str, datetime]] = {name: {} for name in _TIMES}
 
     def convert(self, name: str, value: Any) -> Any:
         if isinstance(value, str):
@@ -112,7 +140,11 @@ class _Converter:
             return self._count(name, value)
         if name in _TIMES:
             return self._time(name, value)
-        return value if isinstance(value, str) else str(value)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise ValidationError(name, value, "must be a string")
 
     @staticmethod
     def _float(name: str, value: Any) -> float:
@@ -124,7 +156,10 @@ class _Converter:
             except ValueError:
                 raise ValidationError(name, value, "must be a number") from None
         elif isinstance(value, int | float):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an int past the float range
+                raise ValidationError(name, value, "must be a finite number") from None
         else:
             raise ValidationError(name, value, "must be a number")
         if not math.isfinite(number):
@@ -147,10 +182,13 @@ class _Converter:
 
     def _time(self, name: str, value: Any) -> datetime:
         if isinstance(value, datetime):
+            if name == "observed_at" and value.tzinfo is not None:
+                check_observed_at(value, self.now)
             return value
         if not isinstance(value, str):
             raise ValidationError(name, value, "must be an ISO 8601 timestamp")
-        cached = self.times.get(value)
+        cache = self.times[name]
+        cached = cache.get(value)
         if cached is not None:
             return cached
         try:
@@ -159,9 +197,14 @@ class _Converter:
             raise ValidationError(name, value, "must be an ISO 8601 timestamp") from None
         if when.tzinfo is None:
             raise ValidationError(name, value, "must carry a time zone (e.g. Z or +00:00)")
-        when = when.astimezone(UTC)
-        if len(self.times) < _TIME_CACHE_LIMIT:
-            self.times[value] = when
+        try:
+            when = when.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00
+            raise ValidationError(name, value, "is out of range in UTC") from None
+        if name == "observed_at":
+            check_observed_at(when, self.now, value)
+        if len(cache) < _TIME_CACHE_LIMIT:
+            cache[value] = when
         return when
 
 
@@ -182,9 +225,11 @@ def _column_names(header: Iterable[str]) -> list[str]:
 
 
 def _build(values: dict[str, Any], now: datetime) -> SpotPrice:
+    """The row of one record's converted values: the import rules, then ``SpotPrice``'s."""
     if len(values.keys() & _REQUIRED_SET) != len(REQUIRED):
         missing = next(name for name in REQUIRED if name not in values)
         raise ValidationError(missing, None, "is required")
+    check_values(values)
     if "observed_at" not in values:
         values["observed_at"] = now
     if "collected_at" not in values:
@@ -198,7 +243,7 @@ def price_from_mapping(
     record: Mapping[str, Any], now: datetime, converter: _Converter | None = None
 ) -> SpotPrice:
     """Build a validated row from a mapping of (snake or camel) field names to raw values."""
-    convert = (converter or _Converter()).convert
+    convert = (converter or _Converter(now)).convert
     values: dict[str, Any] = {}
     for raw_name, raw_value in record.items():
         try:
@@ -262,17 +307,25 @@ _TEXT_DEFAULTS: Final[dict[str, str]] = {
 _FLOAT_REQUIRED: Final = frozenset({"vcpu", "memory_gb", "price_per_hour"})
 
 #: What a clean row satisfies, over the converted values: the conditions of
-#: ``SpotPrice``'s fast path for values that came out of ``float``/``int``/``strip``.
-#: Anything else is declined here and judged (with a precise message) by ``SpotPrice``;
+#: ``SpotPrice``'s fast path for values that came out of ``float``/``int``/``strip``,
+#: and the import rules (:mod:`spotarb.ingest.rules`; ``isprintable`` is stricter than
+#: "no control characters", so a row it declines is judged by the rules themselves).
+#: Anything else is declined here and judged (with a precise message) by ``_build``;
 #: tests/core/test_dataio.py checks the two agree on valid and invalid cells.
 _CLEAN_ROW: Final = (
     "provider in PROVIDERS",
     "region",
     "instance_type",
+    "region.isprintable()",
+    "instance_type.isprintable()",
+    "availability_zone.isprintable()",
+    "source.isprintable()",
+    "(interruption_source is None or interruption_source.isprintable())",
     "0.0 < vcpu < INF",
     "0.0 < memory_gb < INF",
     "0.0 < price_per_hour < INF",
-    "(gpu_type is None if gpu_count == 0 else gpu_count > 0 and gpu_type is not None)",
+    "(gpu_type is None if gpu_count == 0 else "
+    "0 < gpu_count <= MAX_GPUS and gpu_type is not None and gpu_type.isprintable())",
     "(gpu_memory_gb is None or 0.0 < gpu_memory_gb < INF)",
     "(network_bandwidth_gbps is None or 0.0 < network_bandwidth_gbps < INF)",
     "(on_demand_price_per_hour is None or 0.0 < on_demand_price_per_hour < INF)",
@@ -297,6 +350,8 @@ def _cell_expression(name: str, index: int) -> str:
         return f"(int(x) if (x := {cell}) else 0)"
     if name in _TIMES:  # converted once per distinct string, then a dict lookup in C
         return f"((seen_{name}.get(x) or iso_{name}(x)) if (x := {cell}) else now)"
+    if name == "gpu_type":  # mapped once per distinct name, like the timestamps
+        return f"((seen_gpu.get(x) or gpu(x)) if (x := {text}) else None)"
     return f"({text} or None)"
 
 
@@ -308,17 +363,35 @@ def _absent_expression(name: str) -> str:
     return repr(_TEXT_DEFAULTS.get(name))
 
 
-def _iso_time(name: str, converter: _Converter, seen: dict[str, str], now: str) -> Any:
-    """Raw timestamp cell → the stored ISO 8601 UTC text, remembered per distinct cell."""
+def _iso_time(
+    name: str, converter: _Converter, seen: dict[str, str], now: datetime
+) -> Callable[[str], str]:
+    """Raw timestamp cell → the stored ISO 8601 UTC text, remembered per distinct cell.
+
+    A refused timestamp raises and is never remembered.
+    """
+    now_text = now.isoformat()
 
     def iso(cell: str) -> str:
-        when = converter.convert(name, cell)
-        text = now if when is None else when.isoformat()
+        when = converter.convert(name, cell)  # refuses an observation too far ahead
+        text = now_text if when is None else when.isoformat()
         if len(seen) < _TIME_CACHE_LIMIT:
             seen[cell] = text
         return text
 
     return iso
+
+
+def _gpu_names(seen: dict[str, str]) -> Callable[[str], str]:
+    """GPU name cell → its canonical id (or ``unknown:<name>``), remembered per distinct cell."""
+
+    def gpu(cell: str) -> str:
+        found = gpu_id(cell)
+        if len(seen) < _TIME_CACHE_LIMIT:
+            seen[cell] = found
+        return found
+
+    return gpu
 
 
 def _row_builder(names: list[str], now: datetime) -> Callable[[list[str]], Row]:
@@ -345,20 +418,23 @@ def _row_builder(names: list[str], now: datetime) -> Callable[[list[str]], Row]:
         + f":\n        return ({', '.join(PRICE_COLUMNS)})\n"
         + "    raise Declined\n"
     )
-    converter = _Converter()
-    now_text = now.astimezone(UTC).isoformat()
-    seen: dict[str, dict[str, str]] = {name: {} for name in _TIMES}
+    now = now.astimezone(UTC)
+    converter = _Converter(now)
+    seen: dict[str, dict[str, str]] = {name: {} for name in (*_TIMES, "gpu")}
     namespace: dict[str, Any] = {
         "Declined": _BulkRejected,
         "PROVIDERS": frozenset(PROVIDERS),
         "ARCHES": frozenset(ARCHES),
         "OSES": frozenset(OSES),
         "INF": math.inf,
-        "now": now_text,
+        "MAX_GPUS": MAX_GPU_COUNT,
+        "now": now.isoformat(),
+        "seen_gpu": seen["gpu"],
+        "gpu": _gpu_names(seen["gpu"]),
     }
     for name in _TIMES:
         namespace[f"seen_{name}"] = seen[name]
-        namespace[f"iso_{name}"] = _iso_time(name, converter, seen[name], now_text)
+        namespace[f"iso_{name}"] = _iso_time(name, converter, seen[name], now)
     exec(compile(source, "<spotarb csv row builder>", "exec"), namespace)
     build: Callable[[list[str]], Row] = namespace["build"]
     return build
@@ -384,12 +460,29 @@ def _parse_csv(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -
     names = _column_names(header)
     try:
         result.prices = _parse_csv_bulk(reader, names, now)
-        result.rows_read = len(result.prices)
-        return
     except _BulkRejected:
-        pass
+        handle.seek(0)
+        _parse_csv_rows(handle, path, now, result)
+        return
+    result.rows_read = len(result.prices)
+    result.flags = flag_rows(result.prices.rows, lambda i: f"{path}:{_csv_line(handle, i)}")
+
+
+def _csv_line(handle: IO[str], index: int) -> int:
+    """The line of record ``index`` (0 = the first after the header), as errors count it.
+
+    Only for a file the fast path took whole (every non-blank record is a row); the file
+    is read again, because the fast path does not count lines.
+    """
     handle.seek(0)
-    _parse_csv_rows(handle, path, now, result)
+    reader = csv.reader(handle)
+    next(reader)
+    for cells in reader:
+        if cells:
+            if index == 0:
+                return reader.line_num
+            index -= 1
+    raise IndexError(index)
 
 
 def _parse_csv_rows(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
@@ -399,9 +492,10 @@ def _parse_csv_rows(handle: IO[str], path: Path, now: datetime, result: ParsedFi
         return
     names = _column_names(header)
     width = len(names)
-    converter = _Converter()
+    converter = _Converter(now)
     columns = [(name, _cell_converter(name, converter)) for name in names]
     prices: list[SpotPrice] = []
+    lines: list[int] = []
     for cells in reader:
         if not cells:
             continue
@@ -421,14 +515,22 @@ def _parse_csv_rows(handle: IO[str], path: Path, now: datetime, result: ParsedFi
                     if value is not None:
                         values[name] = value
             prices.append(_build(values, now))
+            lines.append(reader.line_num)
         except ValidationError as exc:
-            result.errors.append(RowError(str(path), reader.line_num, str(exc)))
+            result.errors.append(row_error(path, reader.line_num, exc))
+    _keep(result, prices, path, lines)
+
+
+def _keep(result: ParsedFile, prices: list[SpotPrice], path: Path, lines: list[int]) -> None:
+    """Store the valid rows of a row-by-row parse (``lines[i]`` is row ``i``'s line) and flags."""
     result.prices = PriceBatch.from_prices(prices)
+    result.flags = flag_rows(result.prices.rows, lambda i: f"{path}:{lines[i]}")
 
 
 def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile) -> None:
-    converter = _Converter()
+    converter = _Converter(now)
     prices: list[SpotPrice] = []
+    lines: list[int] = []
     for number, line in enumerate(handle, start=1):
         if not line.strip():
             continue
@@ -438,14 +540,24 @@ def _parse_jsonl(handle: IO[str], path: Path, now: datetime, result: ParsedFile)
         except json.JSONDecodeError as exc:
             result.errors.append(RowError(str(path), number, f"not valid JSON: {exc.msg}"))
             continue
+        except RecursionError:
+            result.errors.append(
+                RowError(str(path), number, "not valid JSON here: nested too deeply")
+            )
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4300 digits
+            reason = str(exc).split(";")[0]  # not the advice to raise Python's limit
+            result.errors.append(RowError(str(path), number, f"not valid JSON here: {reason}"))
+            continue
         if not isinstance(record, dict):
             result.errors.append(RowError(str(path), number, "a line must hold one JSON object"))
             continue
         try:
             prices.append(price_from_mapping(record, now, converter))
+            lines.append(number)
         except ValidationError as exc:
-            result.errors.append(RowError(str(path), number, str(exc)))
-    result.prices = PriceBatch.from_prices(prices)
+            result.errors.append(row_error(path, number, exc))
+    _keep(result, prices, path, lines)
 
 
 def parse_file(path: Path, *, now: datetime | None = None) -> ParsedFile:

@@ -9,7 +9,7 @@ from spotarb.store.base import (
     StoreInfo,
     WriteStats,
 )
-from spotarb.store.open import open_store
+from spotarb.store.open import open_store, sqlite_file
 
 __all__ = [
     "CollectionRun",
@@ -19,4 +19,5 @@ __all__ = [
     "StoreInfo",
     "WriteStats",
     "open_store",
+    "sqlite_file",
 ]

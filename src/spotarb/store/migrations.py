@@ -110,6 +110,7 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
                 version = number
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
+            conn.execute("ROLLBACK")
         raise
     return version

@@ -31,3 +31,12 @@ def open_store(target: str) -> PriceStore:
             "or postgresql://USER@HOST:PORT/DB"
         )
     return SqliteStore(target)
+
+
+def sqlite_file(target: str) -> str | None:
+    """The file a SQLite path or ``sqlite:///`` URL names; None for ``:memory:`` or a server."""
+    if target.startswith("sqlite://"):
+        target = target.removeprefix("sqlite://").removeprefix("/")
+    elif "://" in target:
+        return None
+    return None if target in ("", ":memory:") else target

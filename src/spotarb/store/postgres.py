@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from spotarb.core.errors import FencedWriteError, StoreError
+from spotarb.core.errors import DiskFullError, FencedWriteError, StoreError
 from spotarb.core.gc_pause import gc_paused
 from spotarb.core.http import redact_url
 from spotarb.core.models import PriceKey, SpotPrice
@@ -240,7 +240,7 @@ class PostgresStore:
                     error="; ".join(errors),
                 )
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write database {self.url}: {_reason(exc)}") from None
+            raise write_error(self.url, exc) from None
         return stats
 
     def _stage(
@@ -304,7 +304,7 @@ class PostgresStore:
                     error=error,
                 )
         except psycopg.Error as exc:
-            raise StoreError(f"cannot write database {self.url}: {_reason(exc)}") from None
+            raise write_error(self.url, exc) from None
         return self.runs(limit=1, run_id=run_id)[0]
 
     # -- reads ------------------------------------------------------------------------
@@ -429,6 +429,13 @@ class PostgresStore:
                 return cur.execute(query, args).fetchall()
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"cannot read database {self.url}: {_reason(exc)}") from None
+
+
+def write_error(url: str, exc: psycopg.Error) -> StoreError:
+    """The StoreError for a failed write; a server out of disk space says so."""
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return DiskFullError(f"cannot write database {url}", _reason(exc))
+    return StoreError(f"cannot write database {url}: {_reason(exc)}")
 
 
 def _configure(conn: Conn) -> None:

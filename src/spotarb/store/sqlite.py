@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -11,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from spotarb.core.errors import StoreError
+from spotarb.core.errors import DiskFullError, StoreError
 from spotarb.core.gc_pause import gc_paused
 from spotarb.core.models import PriceKey, SpotPrice
 from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, from_row
@@ -83,6 +85,47 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Below this much free space, an I/O error is taken to be the disk being full.
+_NEARLY_FULL: Final = 1 << 20
+
+
+def _disk_full(path: str, exc: sqlite3.Error) -> bool:
+    """SQLITE_FULL, or an I/O error on a disk with no room left.
+
+    SQLite reports ENOSPC as SQLITE_FULL when it writes pages, but as a plain I/O
+    error when it cannot grow the WAL index (``-shm``) while opening a database.
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return True
+    if code != sqlite3.SQLITE_IOERR or path == ":memory:":
+        return False
+    try:
+        return shutil.disk_usage(Path(path).expanduser().parent).free < _NEARLY_FULL
+    except OSError:
+        return False
+
+
+def store_error(action: str, path: str, exc: sqlite3.Error) -> StoreError:
+    """The StoreError for a failed SQLite call; a full disk says so."""
+    if _disk_full(path, exc):
+        return DiskFullError(f"cannot {action} database {path}", str(exc))
+    return StoreError(f"cannot {action} database {path}: {exc}")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo an open transaction, if SQLite has not already (it does on SQLITE_FULL).
+
+    A failed ROLLBACK is logged, never raised: the error that caused it is the one to report.
+    """
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        logger.warning("rollback failed: %s", exc)
+
+
 class SqliteStore:
     """A price store in one SQLite file (or ``:memory:`` for a throwaway store)."""
 
@@ -99,12 +142,14 @@ class SqliteStore:
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise DiskFullError(f"cannot create database directory {parent}") from None
                 raise StoreError(f"cannot create database directory {parent}: {exc}") from None
         conn = self._conn()
         try:
             self.schema_version = migrate(conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+            raise store_error("open", self.path, exc) from None
 
     # -- connections ------------------------------------------------------------------
 
@@ -123,7 +168,7 @@ class SqliteStore:
             conn.execute("PRAGMA mmap_size=268435456")  # read pages without a copy
             conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+            raise store_error("open", self.path, exc) from None
         return conn
 
     def _conn(self) -> sqlite3.Connection:
@@ -155,17 +200,17 @@ class SqliteStore:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"cannot write database {self.path}: {exc}") from None
+                raise store_error("write", self.path, exc) from None
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write database {self.path}: {exc}") from None
+                _rollback(conn)
+                raise store_error("write", self.path, exc) from None
 
     def _after_chunk(self, written: int) -> None:
         """Called after each chunk inside the write transaction (a seam for fault tests)."""
@@ -216,7 +261,7 @@ class SqliteStore:
                     error="; ".join(errors),
                 )
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot write database {self.path}: {exc}") from None
+            raise store_error("write", self.path, exc) from None
         return stats
 
     @staticmethod
@@ -405,7 +450,7 @@ class SqliteStore:
             with gc_paused():
                 return self._read_unpaused(sql, args)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read database {self.path}: {exc}") from None
+            raise store_error("read", self.path, exc) from None
 
     def _read_unpaused(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
@@ -414,7 +459,7 @@ class SqliteStore:
                     return self._conn().execute(sql, args).fetchall()
             return self._conn().execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot read database {self.path}: {exc}") from None
+            raise store_error("read", self.path, exc) from None
 
 
 assert LATEST_VERSION >= 2  # store_meta (data_version) exists from version 2 on
