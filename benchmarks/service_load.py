@@ -10,7 +10,12 @@ client (32 concurrent keep-alive connections) for a fixed time per scenario:
   ``SPOTARB_PLACEMENT_CACHE_SIZE=0`` (every request runs the engine on 100k rows);
 - ``best-options``: ``GET /v1/best-options?shape=...`` over the default shapes.
 
-Run: ``uv run python benchmarks/service_load.py [--rows 100000] [--seconds 10]``
+``--in-process`` also times the same requests through the ASGI app itself (no server,
+no client, no sockets: one request at a time on this process's event loop), which
+shows the app's own cost per request when the shared machine makes the load figures
+noisy.
+
+Run: ``uv run python benchmarks/service_load.py [--rows 100000] [--seconds 10] [--in-process]``
 """
 
 from __future__ import annotations
@@ -216,17 +221,96 @@ async def drive(
     return result
 
 
+def in_process(db: Path, reqs: list[dict[str, Any]], shapes: list[str], count: int) -> None:
+    """Median µs per request of the ASGI app called directly (best of 3 passes)."""
+    from spotarb.api import create_app
+    from spotarb.core.config import load_settings
+
+    def app_for(cache_size: int) -> Any:
+        return create_app(load_settings(db=str(db), placement_cache_size=cache_size), collect=False)
+
+    async def call(app: Any, method: str, path: str, body: bytes) -> int:
+        path, _, query = path.partition("?")
+        scope = {
+            "type": "http", "method": method, "path": path, "raw_path": path.encode(),
+            "query_string": query.encode(), "http_version": "1.1", "scheme": "http",
+            "server": ("bench", 80), "client": ("bench", 1), "root_path": "",
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", b"%d" % len(body))],
+        }  # fmt: skip
+        sent = False
+        status = [0]
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+
+        await app(scope, receive, send)
+        return status[0]
+
+    async def scenario(app: Any, name: str, make: Any) -> None:
+        requests = [make(i) for i in range(512)]
+        for method, path, body in requests[:128]:  # warm-up (fills the cache)
+            await call(app, method, path, body)
+        passes = []
+        for _ in range(3):
+            began = time.perf_counter()
+            for i in range(count):
+                status = await call(app, *requests[i % len(requests)])
+                assert status in (200, 404), (name, status)
+            passes.append((time.perf_counter() - began) / count)
+        print(f"in-process {name:<24} {min(passes) * 1e6:7.0f} µs/request")
+
+    bodies_json = [json.dumps(b).encode() for b in reqs]
+    cached, uncached = app_for(10000), app_for(0)
+    asyncio.run(
+        scenario(
+            cached,
+            "placements (cached)",
+            lambda i: ("POST", "/v1/placements", bodies_json[i % len(reqs)]),
+        )
+    )
+    asyncio.run(
+        scenario(
+            uncached,
+            "placements (uncached)",
+            lambda i: ("POST", "/v1/placements", bodies_json[i % len(reqs)]),
+        )
+    )
+    asyncio.run(
+        scenario(
+            cached,
+            "best-options",
+            lambda i: ("GET", f"/v1/best-options?shape={shapes[i % len(shapes)]}", b""),
+        )
+    )
+    asyncio.run(scenario(cached, "healthz", lambda i: ("GET", "/healthz", b"")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--in-process", action="store_true", help="also time the ASGI app")
+    parser.add_argument("--only-in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     reqs = bodies()
     shapes = ["cpu:2", "cpu:4", "cpu:8", "cpu:16", "cpu:32", "cpu:64", "gpu:a100:8", "gpu:t4:1"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         build_store(db, args.rows)
+        if args.in_process or args.only_in_process:
+            in_process(db, reqs, shapes, 2000)
+        if args.only_in_process:
+            return
         proc, url = start_server(db, {})
         try:
             asyncio.run(

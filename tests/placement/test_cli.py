@@ -18,7 +18,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    # These tests are about ranking: every row counts as fresh (staleness has its own
+    # tests in tests/service/test_staleness.py).
+    for feed in ("AWS", "AZURE", "GCP"):
+        monkeypatch.setenv(f"SPOTARB_{feed}_MAX_AGE", "86400")
     path = str(tmp_path / "spotarb.db")
     fresh = datetime.now(UTC) - timedelta(minutes=5)
     old = datetime.now(UTC) - timedelta(hours=5)

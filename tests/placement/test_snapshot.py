@@ -1,18 +1,15 @@
-"""The snapshot: immutable, deduplicated, shareable across threads; the engine's refresh."""
+"""The snapshot: immutable, deduplicated, shareable across threads."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import spotarb
-from spotarb.core.rows import to_rows
 from spotarb.placement import PlacementEngine, PriceSnapshot, WorkloadRequirements, strategies
-from spotarb.store import open_store
 from tests.placement.conftest import NOW, price
 
 
@@ -108,48 +105,6 @@ def test_early_stop_scans_only_a_prefix() -> None:
     )
     assert best.tolist() == [0, 1, 2, 3]
     assert sum(seen) < len(snap) // 10
-
-
-def test_engine_refreshes_when_the_store_changes(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
-    store.write_rows(to_rows([price("m5.large", 0.10)]), source="test")
-    engine = PlacementEngine.from_store(store)
-    first = engine.snapshot
-    assert engine.place(WorkloadRequirements(), now=NOW).instance_type == "m5.large"
-    assert engine.refresh() is False and engine.snapshot is first
-    store.write_rows(to_rows([price("c5.large", 0.05)]), source="test")
-    assert engine.refresh() is True
-    assert engine.snapshot is not first
-    decision = engine.place(WorkloadRequirements(), now=NOW)
-    assert decision.instance_type == "c5.large"
-    assert decision.summary is not None
-    assert decision.summary.data_version == store.data_version()
-    store.close()
-
-
-def test_queries_during_refresh_see_a_whole_snapshot(tmp_path: Path) -> None:
-    store = open_store(str(tmp_path / "s.db"))
-    store.write_rows(
-        to_rows([price(f"old-{i}", 0.10 + i / 1000) for i in range(200)]), source="test"
-    )
-    engine = PlacementEngine.from_store(store)
-    req = WorkloadRequirements(alternatives=5)
-
-    def ask(_: int) -> set[str]:
-        decision = engine.place(req, now=NOW)
-        return {d.instance_type.split("-")[0] for d in (decision, *decision.alternatives)}
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pending = [pool.submit(ask, i) for i in range(200)]
-        store.write_rows(
-            to_rows([price(f"new-{i}", 0.01 + i / 1000) for i in range(10)]), source="test"
-        )
-        assert engine.refresh() is True
-        seen = [f.result() for f in pending]
-    # Every answer comes from one snapshot: all old before the swap, new-first after it.
-    assert all(kinds in ({"old"}, {"new"}) for kinds in seen)
-    assert ask(0) == {"new"}
-    store.close()
 
 
 def test_lookup_tables_are_read_only() -> None:

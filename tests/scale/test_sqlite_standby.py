@@ -39,3 +39,42 @@ def test_a_second_serve_on_one_sqlite_file_serves_the_api_only(
             second.kill()
     finally:
         first.kill()
+
+
+def test_the_admin_trigger_is_refused_where_another_process_collects(tmp_path: Path) -> None:
+    import warnings
+
+    from spotarb.api import create_app
+    from spotarb.core.config import load_settings
+    from spotarb.serving.service import Service
+    from spotarb.store.sqlite import SqliteStore
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from tests.scale.redisproc import free_port
+
+    db = str(tmp_path / "prices.db")
+    # Every outbound call goes to a proxy that is not there: nothing leaves the machine.
+    offline = {"feeds": "aws", "admin_token": "tok-123456", "max_retries": 0,
+               "proxy_url": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
+    settings = load_settings(db=db, instance_id="a", **offline)
+    standby_settings = load_settings(db=db, instance_id="b", **offline)
+    auth = {"Authorization": "Bearer tok-123456"}
+    collector = TestClient(create_app(settings, service=Service(settings, SqliteStore(db))))
+    with collector:
+        standby_app = create_app(
+            standby_settings, service=Service(standby_settings, SqliteStore(db))
+        )
+        with TestClient(standby_app) as standby:
+            refused = standby.post("/v1/feeds/aws/collect", headers=auth)
+            assert refused.status_code == 409
+            assert refused.json()["detail"] == (
+                "this replica does not collect: a is the collector; run feeds there"
+            )
+        # The collector itself may run it (unless its scheduled run is still going).
+        allowed = collector.post("/v1/feeds/aws/collect", headers=auth)
+        assert allowed.status_code == 202 or allowed.json()["detail"] == (
+            "feed aws is already running"
+        )

@@ -1,14 +1,12 @@
 """The app factory: one FastAPI app around one :class:`~spotarb.serving.service.Service`.
 
 ``create_app(settings)`` opens the store and builds the service; tests pass their
-own ``service``. Nothing is created at import time. ``/`` is left free for the
-dashboard: pass ``extra_routers`` or provide ``spotarb.web`` with a
-``mount(app)`` function, and it is included automatically.
+own ``service``. Nothing is created at import time. The dashboard
+(:func:`spotarb.web.mount`) is served at ``/``; ``extra_routers`` adds more routes.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from spotarb.api.middleware import BodyLimitMiddleware, FastLookupMiddleware, MetricsMiddleware
+from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from spotarb.api.routers import cluster as cluster_router
 from spotarb.api.routers import feeds, health, insights, placements, prices
 from spotarb.core.config import Settings
@@ -26,6 +24,7 @@ from spotarb.core.version import __version__
 from spotarb.serving.cluster import join_cluster, open_cache
 from spotarb.serving.service import Service
 from spotarb.store import open_store
+from spotarb.web import mount as mount_web
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +57,9 @@ def create_app(
         description="Multi-cloud spot price arbitrage: current prices, history, "
         "placements, best options and cross-cloud spreads.",
         lifespan=lifespan,
+        # The service exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks
+        # would only cost a provider lookup per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = svc
     app.state.cluster = cluster
@@ -71,7 +73,7 @@ def create_app(
         *extra_routers,
     ):
         app.include_router(router)
-    _mount_web(app)
+    mount_web(app)
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
@@ -85,7 +87,6 @@ def create_app(
         logger.error("store error: %s", exc)
         return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
 
-    app.add_middleware(FastLookupMiddleware, service=svc)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -96,16 +97,3 @@ def create_app(
         )
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
     return app
-
-
-def _mount_web(app: FastAPI) -> None:
-    """Include the dashboard (``spotarb.web.mount(app)``) when that module exists."""
-    try:
-        web = importlib.import_module("spotarb.web")
-    except ModuleNotFoundError as exc:
-        if exc.name != "spotarb.web":
-            raise
-        return
-    mount = getattr(web, "mount", None)
-    if callable(mount):
-        mount(app)

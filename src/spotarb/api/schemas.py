@@ -1,4 +1,4 @@
-"""Request models of the HTTP edge (camelCase, bounded) and the JSON response helper."""
+"""Request models of the HTTP edge (camelCase, bounded) and the JSON bytes response."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any, Final, Literal
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotarb.placement.requirements import MAX_ALTERNATIVES, Strategy
+from spotarb.placement import WorkloadRequirements
+from spotarb.placement.requirements import CAMEL_REQUIREMENTS, MAX_ALTERNATIVES, Strategy
 
 MAX_LIST: Final = 64
 MAX_NAME: Final = 128
@@ -15,7 +16,12 @@ Name = Field(min_length=1, max_length=MAX_NAME)
 
 
 class PlacementRequest(BaseModel):
-    """A workload's requirements (the seed's camelCase names) and how to rank places."""
+    """A workload's requirements (camelCase names) and how to rank places.
+
+    FastAPI validates the body against this model before the route runs (bounds,
+    types, unknown fields); :meth:`requirements` then hands the values to the engine's
+    own model, which checks the rest (GPU names, strategy needs).
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=False)
 
@@ -39,9 +45,24 @@ class PlacementRequest(BaseModel):
         default=False, description="Use prices older than their feed's max age too."
     )
 
+    def requirements(self) -> WorkloadRequirements:
+        """The engine's requirements (unset fields keep the engine's defaults)."""
+        values = self.__dict__
+        return WorkloadRequirements(
+            **{snake: values[name] for name, snake in _FIELDS if values[name] is not None}
+        )
+
+
+#: Request field → requirement field (every field but ``allowStale``).
+_FIELDS: Final = tuple(
+    (name, CAMEL_REQUIREMENTS.get(name, name))
+    for name in PlacementRequest.model_fields
+    if name != "allowStale"
+)
+
 
 class JSONBytes(Response):
-    """A response whose body is already JSON bytes (from the cache)."""
+    """A response whose body is already JSON bytes."""
 
     media_type = "application/json"
 

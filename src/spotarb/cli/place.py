@@ -19,17 +19,16 @@ from spotarb.cli.common import (
     parse_since,
     percent,
     print_json,
+    settings_for,
     split_list,
     store_for,
     table,
 )
 from spotarb.core.errors import ValidationError
-from spotarb.placement import (
-    STRATEGIES,
-    PlacementDecision,
-    PlacementEngine,
-    WorkloadRequirements,
-)
+from spotarb.placement import STRATEGIES, PlacementDecision, WorkloadRequirements
+from spotarb.serving.placing import NoCurrentMatch, decide
+from spotarb.serving.snapshot_builder import load_snapshots
+from spotarb.serving.staleness import StalenessPolicy
 
 #: Requirement field → the flag that sets it, so errors name what the user typed.
 FLAGS = {
@@ -99,10 +98,20 @@ def place_command(
         str | None,
         typer.Option("--max-age", help="Ignore prices collected longer ago (e.g. 2h, 30m)."),
     ] = None,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale", help="Use prices older than their feed's max age too (see README)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Pick where a workload should run now, with alternatives and the reasons."""
+    """Pick where a workload should run now, with alternatives and the reasons.
+
+    Only fresh prices are used (each feed's max age, as the service does) unless
+    ``--allow-stale``.
+    """
     now = datetime.now(UTC)
     try:
         req = WorkloadRequirements(
@@ -127,12 +136,31 @@ def place_command(
     except ValidationError as exc:
         flag = FLAGS.get(exc.field, exc.field)
         raise fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID) from None
-    engine = PlacementEngine.from_store(store_for(db))
-    decision = engine.place(req, now=now)
+    settings = settings_for(db)
+    store = store_for(db)
+    try:
+        snapshots = load_snapshots(store, StalenessPolicy.from_settings(settings))
+    finally:
+        store.close()
+    try:
+        decision = decide(snapshots, req, allow_stale=allow_stale, now=now).decision
+    except NoCurrentMatch as exc:
+        hint = ""
+        if exc.stale_could_help:
+            hint = (
+                f" ({exc.stale_rows_excluded} older prices were excluded as stale; "
+                "pass --allow-stale to use them)"
+            )
+        raise fail(f"{exc}{hint}") from None
     if as_json:
         print_json(decision.to_camel())
         return
     show(decision)
+    if snapshots.stale_excluded(allow_stale):
+        console.print(
+            f"{snapshots.stale_rows} stale prices excluded (--allow-stale to use them).",
+            highlight=False,
+        )
 
 
 def show(decision: PlacementDecision) -> None:

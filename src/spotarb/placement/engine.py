@@ -1,13 +1,13 @@
 """The placement engine: filter → region preference → rank → decision with alternatives.
 
-:class:`PlacementEngine` holds one :class:`PriceSnapshot` (swapped atomically on
-refresh) and answers any number of concurrent queries against it.
+:class:`PlacementEngine` holds one :class:`PriceSnapshot` and answers any number of
+concurrent queries against it. Building snapshots from a store (and the staleness
+policy) is :mod:`spotarb.serving.snapshot_builder`'s job: placement never reads a store.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,7 +22,6 @@ from spotarb.placement.decision import PlacementDecision, PlacementSummary, Scor
 from spotarb.placement.explain import explain_no_match
 from spotarb.placement.requirements import WorkloadRequirements
 from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot
-from spotarb.store.base import PriceStore
 
 logger = logging.getLogger(__name__)
 
@@ -77,45 +76,18 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
 
 
 class PlacementEngine:
-    """Answers placement queries against a shared, immutable snapshot.
+    """Answers placement queries against a shared, immutable snapshot (thread-safe)."""
 
-    Thread-safe: queries read ``self.snapshot`` once; :meth:`refresh` swaps in a
-    new snapshot atomically when the store's ``data_version()`` changes.
-    """
-
-    def __init__(self, snapshot: PriceSnapshot, store: PriceStore | None = None) -> None:
+    def __init__(self, snapshot: PriceSnapshot) -> None:
         self._snapshot = snapshot
-        self._store = store
-        self._lock = threading.Lock()
 
     @classmethod
     def from_prices(cls, prices: Iterable[SpotPrice]) -> PlacementEngine:
         return cls(PriceSnapshot.from_prices(prices))
 
-    @classmethod
-    def from_store(cls, store: PriceStore) -> PlacementEngine:
-        version = store.data_version()
-        return cls(PriceSnapshot.from_prices(store.current_prices(), data_version=version), store)
-
     @property
     def snapshot(self) -> PriceSnapshot:
         return self._snapshot
-
-    def refresh(self) -> bool:
-        """Rebuild the snapshot if the store changed; True when it was rebuilt."""
-        if self._store is None:
-            return False
-        with self._lock:
-            version = self._store.data_version()
-            if version == self._snapshot.data_version:
-                return False
-            self._snapshot = PriceSnapshot.from_prices(
-                self._store.current_prices(), data_version=version
-            )
-            logger.info(
-                "placement snapshot rebuilt: %d rows, version %s", len(self._snapshot), version
-            )
-            return True
 
     def place(
         self, requirements: WorkloadRequirements, *, now: datetime | None = None

@@ -1,23 +1,22 @@
 """Derived views of a snapshot: best options per common shape, and cross-cloud arbitrage.
 
-Both are recomputed after every write (and when prices age out), then served
-from the cache as ready-made JSON.
+Both are computed on the fresh snapshot after every write (and when prices age
+out); with ``allow_stale`` on every row, once per state when first asked.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
 
 from spotarb.core.errors import ConfigError, NoPlacementError, SpotArbError
 from spotarb.core.gpus import GPU_IDS, require_gpu
-from spotarb.core.models import PROVIDERS
-from spotarb.placement import PriceSnapshot, WorkloadRequirements
+from spotarb.core.models import PROVIDERS, SpotPrice
+from spotarb.placement import PlacementDecision, PriceSnapshot, WorkloadRequirements
 from spotarb.placement.engine import place
 
 #: CPU tiers (vCPU) of the default shapes and of the arbitrage table; 4 GiB per vCPU.
@@ -45,15 +44,6 @@ class Shape:
             providers=providers,
             alternatives=0,
         )
-
-    def to_camel(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "minCPU": self.min_cpu,
-            "minMemoryGB": self.min_memory_gb,
-            "gpuType": self.gpu_type,
-            "gpuCount": self.gpu_count,
-        }
 
 
 def parse_shape(text: str) -> Shape:
@@ -87,62 +77,93 @@ def shapes_from(settings_value: Sequence[str]) -> list[Shape]:
     return [parse_shape(s) for s in settings_value] if settings_value else default_shapes()
 
 
-def _decision(snap: PriceSnapshot, req: WorkloadRequirements) -> dict[str, Any] | None:
+class ShapeNotPrecomputed(SpotArbError):
+    """A best-options shape that is not among the configured ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeOption:
+    """The best place for one shape overall, and the best on each cloud (None: no offer)."""
+
+    shape: Shape
+    best: PlacementDecision | None
+    per_provider: Mapping[str, PlacementDecision | None]
+    #: Why there is no ``best`` (None when there is one).
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BestOptions:
+    """Best options per shape, and the data they were computed on."""
+
+    data_version: int
+    computed_at: datetime
+    stale_rows_excluded: int
+    options: tuple[ShapeOption, ...]
+
+    def only(self, name: str) -> BestOptions:
+        """Just the shape named ``name`` (canonical); ShapeNotPrecomputed if not configured."""
+        chosen = tuple(o for o in self.options if o.shape.name == name)
+        if not chosen:
+            configured = ", ".join(o.shape.name for o in self.options)
+            raise ShapeNotPrecomputed(f"shape {name} is not precomputed; configured: {configured}")
+        return BestOptions(self.data_version, self.computed_at, self.stale_rows_excluded, chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityClass:
+    """One capacity class: the cheapest offer on each cloud and the spread to the next."""
+
+    name: str
+    #: "cpu" (compared on $/hour) or "gpu" (compared on $/GPU-hour)
+    kind: str
+    metric: str
+    cheapest_provider: str | None
+    next_provider: str | None
+    spread_pct: float | None
+    per_cloud: Mapping[str, SpotPrice]
+
+
+@dataclass(frozen=True, slots=True)
+class ArbitrageTable:
+    data_version: int
+    computed_at: datetime
+    stale_rows_excluded: int
+    classes: tuple[CapacityClass, ...]
+
+
+def _decision(snap: PriceSnapshot, req: WorkloadRequirements) -> PlacementDecision | None:
     try:
-        decision = place(snap, req)
+        return place(snap, req)
     except NoPlacementError:
         return None
-    out = decision.to_camel()
-    out.pop("alternatives", None)
-    out.pop("summary", None)
-    out.pop("notes", None)
-    return out
 
 
-def best_options(snap: PriceSnapshot, shapes: Sequence[Shape]) -> list[dict[str, Any]]:
+def best_options(snap: PriceSnapshot, shapes: Sequence[Shape]) -> list[ShapeOption]:
     """Per shape: the best place overall (balanced strategy) and the best on each cloud."""
-    out: list[dict[str, Any]] = []
+    out: list[ShapeOption] = []
     present = set(snap.providers)
     for shape in shapes:
-        entry: dict[str, Any] = {"shape": shape.to_camel(), "best": None, "perProvider": {}}
         if shape.gpu_type is not None and shape.gpu_type not in snap.gpu_index:
-            entry["reason"] = f"no {shape.gpu_type} offers in the current data"
-            entry["perProvider"] = dict.fromkeys(PROVIDERS)
-            out.append(entry)
+            missing = f"no {shape.gpu_type} offers in the current data"
+            out.append(ShapeOption(shape, None, dict.fromkeys(PROVIDERS), missing))
             continue
-        entry["best"] = _decision(snap, shape.requirements())
-        for provider in PROVIDERS:
-            entry["perProvider"][provider] = (
+        best = _decision(snap, shape.requirements())
+        per_provider = {
+            provider: (
                 _decision(snap, shape.requirements((provider,))) if provider in present else None
             )
-        if entry["best"] is None:
-            entry["reason"] = "no current offer meets this shape"
-        out.append(entry)
+            for provider in PROVIDERS
+        }
+        reason = "no current offer meets this shape" if best is None else None
+        out.append(ShapeOption(shape, best, per_provider, reason))
     return out
-
-
-def _offer(snap: PriceSnapshot, pos: int) -> dict[str, Any]:
-    row = snap.rows[pos]
-    return {
-        "provider": row.provider,
-        "region": row.region,
-        "availabilityZone": row.availability_zone,
-        "instanceType": row.instance_type,
-        "pricePerHour": row.price_per_hour,
-        "vcpu": row.vcpu,
-        "memoryGB": row.memory_gb,
-        "gpuCount": row.gpu_count,
-        "gpuType": row.gpu_type,
-        "pricePerVcpuHour": row.price_per_hour / row.vcpu,
-        "pricePerGpuHour": row.price_per_hour / row.gpu_count if row.gpu_count else None,
-        "collectedAt": row.collected_at.isoformat(),
-    }
 
 
 def _class_entry(
     snap: PriceSnapshot, name: str, kind: str, mask: Any, metric: Any, metric_name: str
-) -> dict[str, Any]:
-    per_cloud: dict[str, Any] = {}
+) -> CapacityClass:
+    per_cloud: dict[str, SpotPrice] = {}
     ranked: list[tuple[float, str]] = []
     for provider, code in snap.provider_index.items():
         sub = mask & (snap.provider_code == code)
@@ -150,31 +171,30 @@ def _class_entry(
             continue
         candidates = np.flatnonzero(sub)
         best = int(candidates[int(np.argmin(metric[candidates]))])
-        offer = _offer(snap, best)
-        per_cloud[provider] = offer
+        per_cloud[provider] = snap.rows[best]
         ranked.append((float(metric[best]), provider))
     ranked.sort()
     spread = None
     if len(ranked) >= 2 and ranked[0][0] > 0:
         spread = 100.0 * (ranked[1][0] - ranked[0][0]) / ranked[0][0]
-    return {
-        "capacityClass": name,
-        "kind": kind,
-        "metric": metric_name,
-        "cheapestProvider": ranked[0][1] if ranked else None,
-        "nextProvider": ranked[1][1] if len(ranked) >= 2 else None,
-        "spreadPct": spread,
-        "perCloud": per_cloud,
-    }
+    return CapacityClass(
+        name=name,
+        kind=kind,
+        metric=metric_name,
+        cheapest_provider=ranked[0][1] if ranked else None,
+        next_provider=ranked[1][1] if len(ranked) >= 2 else None,
+        spread_pct=spread,
+        per_cloud=per_cloud,
+    )
 
 
-def arbitrage(snap: PriceSnapshot) -> list[dict[str, Any]]:
+def arbitrage(snap: PriceSnapshot) -> list[CapacityClass]:
     """Per capacity class: the cheapest offer on each cloud and the spread to the next cloud.
 
     GPU classes (one per GPU type present) compare $/GPU-hour; CPU tiers (n vCPU and
     4·n GiB or more, no GPU) compare the hourly price of the cheapest machine that fits.
     """
-    out: list[dict[str, Any]] = []
+    out: list[CapacityClass] = []
     if len(snap) == 0:
         return out
     no_gpu = ~snap.is_gpu & (snap.gpu_code < 0)
@@ -200,21 +220,3 @@ def arbitrage(snap: PriceSnapshot) -> list[dict[str, Any]]:
         if np.any(mask):
             out.append(_class_entry(snap, f"gpu:{gpu}", "gpu", mask, per_gpu, "pricePerGpuHour"))
     return out
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def dumps(value: Any) -> bytes:
-    """Strict JSON bytes (non-finite floats become null)."""
-    try:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
-    except ValueError:
-        return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False).encode()

@@ -1,9 +1,10 @@
 """The web dashboard: server-rendered pages at ``/`` over the running service.
 
-``create_app`` calls :func:`mount` when this package is installed: it adds the
-pages (overview, placement form, price history, compare) and the static files.
-The pages read the service's objects directly (state, store, placement cache);
-they never call the JSON API over HTTP.
+``spotarb.api.create_app`` calls :func:`mount`: it adds the pages (overview,
+placement form, price history, compare) and the static files. The pages render
+the service's domain objects directly (state, placements, best options, feed
+reports) and the store's history; they never call the JSON API or import
+:mod:`spotarb.api`.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ class _PerState:
         self._lock = threading.Lock()
         self._state: ServiceState | None = None
         self._index: CatalogIndex | None = None
-        self._compare: dict[tuple[str, str], CompareView] = {}
+        self._compare: dict[tuple[str, str, bool], CompareView] = {}
 
     def index(self, state: ServiceState) -> CatalogIndex:
         with self._lock:
@@ -78,12 +78,14 @@ class _PerState:
                 self._index = _build_index(state)
             return self._index
 
-    def compare(self, state: ServiceState, key: tuple[str, str]) -> CompareView | None:
+    def compare(self, state: ServiceState, key: tuple[str, str, bool]) -> CompareView | None:
         with self._lock:
             self._switch(state)
             return self._compare.get(key)
 
-    def keep_compare(self, state: ServiceState, key: tuple[str, str], view: CompareView) -> None:
+    def keep_compare(
+        self, state: ServiceState, key: tuple[str, str, bool], view: CompareView
+    ) -> None:
         with self._lock:
             self._switch(state)
             if len(self._compare) < 256:
@@ -210,7 +212,9 @@ class CompareView:
     classes: list[tuple[str, str]]
     metrics: dict[str, str]
     error: str = ""
-    stale_included: bool = False
+    #: Stale prices were asked for (``allowStale``); else how many were left out.
+    allow_stale: bool = False
+    stale_excluded: int = 0
     chart: dict[str, Any] | None = None
     bars: list[dict[str, Any]] = field(default_factory=list)
     cheapest_per_cloud: list[dict[str, Any]] = field(default_factory=list)
@@ -239,25 +243,27 @@ def _matches(capacity_class: str) -> Any:
     return lambda r: r.gpu_count == 0 and r.vcpu >= tier and r.memory_gb >= tier * GIB_PER_VCPU
 
 
-def compare_view(service: Service, capacity_class: str, metric: str) -> CompareView:
+def compare_view(
+    service: Service, capacity_class: str, metric: str, *, allow_stale: bool = False
+) -> CompareView:
     """The cheapest offer of a capacity class in each (cloud, region), by the chosen metric.
 
+    Fresh prices only unless ``allow_stale`` (the staleness policy every reader uses).
     Computed once per state and choice (the data only changes when the state does).
     """
     state = service.state
-    key = (capacity_class, metric)
+    key = (capacity_class, metric, allow_stale)
     view = _PER_STATE.compare(state, key)
     if view is None:
-        view = _compare(state, capacity_class, metric)
+        view = _compare(state, capacity_class, metric, allow_stale)
         _PER_STATE.keep_compare(state, key, view)
     return view
 
 
-def _compare(state: ServiceState, capacity_class: str, metric: str) -> CompareView:
-    rows: Sequence[SpotPrice] = state.fresh.rows
-    stale = False
-    if not rows and len(state.full):
-        rows, stale = state.full.rows, True
+def _compare(
+    state: ServiceState, capacity_class: str, metric: str, allow_stale: bool
+) -> CompareView:
+    rows: Sequence[SpotPrice] = state.snapshots.snapshot(allow_stale).rows
     classes = _classes(rows)
     names = [c for c, _ in classes]
     if not capacity_class:
@@ -265,7 +271,14 @@ def _compare(state: ServiceState, capacity_class: str, metric: str) -> CompareVi
     is_gpu_class = capacity_class.startswith("gpu:")
     if not metric:
         metric = "pricePerGpuHour" if is_gpu_class else "pricePerHour"
-    view = CompareView(capacity_class, metric, classes, METRICS, stale_included=stale)
+    view = CompareView(
+        capacity_class,
+        metric,
+        classes,
+        METRICS,
+        allow_stale=allow_stale,
+        stale_excluded=state.snapshots.stale_excluded(allow_stale),
+    )
     if capacity_class not in names:
         view.error = f"No offers for “{capacity_class}” in the current data."
         return view

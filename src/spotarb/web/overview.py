@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
-from spotarb.api.routers.feeds import feeds_report
 from spotarb.core.models import PROVIDERS
+from spotarb.placement import PlacementDecision
+from spotarb.serving.insights import Shape
 from spotarb.serving.service import Service
 
 
@@ -19,49 +19,58 @@ class FeedHealth:
     label: str
     detail: str
     rows: int
+    fresh_rows: int
     age_seconds: float | None
     max_age_seconds: float
     last_status: str | None
-    last_success_at: str | None
+    last_success_at: datetime | None
     next_run_seconds: float | None
 
 
 def feed_health(service: Service) -> list[FeedHealth]:
-    """One line per registered feed, from the same report as ``GET /v1/feeds``."""
+    """One card per registered feed, from the same reports as ``GET /v1/feeds``.
+
+    A feed is *stale* when none of its current prices is within its max age (the
+    staleness policy's verdict on each row), so the best-options table beside it
+    has nothing of that feed either.
+    """
     out: list[FeedHealth] = []
-    for feed in feeds_report(service):
-        rows, age = feed["rows"], feed["dataAgeSeconds"]
-        max_age = float(feed["maxAgeSeconds"])
-        last_status = feed["lastStatus"] or (feed["lastRun"] or {}).get("status")
-        failing = feed["consecutiveFailures"] > 0 or last_status == "failed"
-        if not feed["enabled"] and not rows:
+    for feed in service.feed_reports():
+        rows, age = feed.rows, feed.data_age_seconds
+        last_status = feed.last_status or (feed.last_run.status if feed.last_run else None)
+        failing = feed.consecutive_failures > 0 or last_status == "failed"
+        if not feed.enabled and not rows:
             state, label, detail = "off", "off", "not in SPOTARB_FEEDS"
-        elif not feed["configured"] and not rows:
-            state, label, detail = "unconfigured", "not configured", feed["reason"]
+        elif not feed.configured and not rows:
+            state, label, detail = "unconfigured", "not configured", feed.reason
         elif not rows:
-            state, label, detail = "no-data", "no data", feed["lastError"] or "no prices yet"
+            state, label, detail = "no-data", "no data", feed.last_error or "no prices yet"
         elif failing:
             state, label = "failing", "failing"
-            detail = feed["lastError"] or "the last run failed"
-        elif age is not None and age > max_age:
-            state, label, detail = "stale", "stale", f"older than {max_age:g} s"
-        elif last_status == "partial" or feed["regionErrors"]:
+            detail = feed.last_error or "the last run failed"
+        elif feed.stale:
+            state, label = "stale", "stale"
+            detail = f"all {rows} prices are older than their max age"
+        elif last_status == "partial" or feed.region_errors:
             state, label = "degraded", "partial"
-            detail = f"{len(feed['regionErrors'])} region error(s)"
+            detail = f"{len(feed.region_errors)} region error(s)"
         else:
             state, label, detail = "fresh", "fresh", ""
+        if state in ("failing", "degraded", "fresh") and feed.fresh_rows < rows:
+            detail = (detail + "; " if detail else "") + f"{rows - feed.fresh_rows} stale"
         out.append(
             FeedHealth(
-                name=feed["name"],
+                name=feed.name,
                 state=state,
                 label=label,
                 detail=detail,
                 rows=rows,
+                fresh_rows=feed.fresh_rows,
                 age_seconds=age,
-                max_age_seconds=max_age,
+                max_age_seconds=feed.max_age_seconds,
                 last_status=last_status,
-                last_success_at=feed["lastSuccessAt"],
-                next_run_seconds=feed["nextRunInSeconds"],
+                last_success_at=feed.last_success_at,
+                next_run_seconds=feed.next_run_in_seconds,
             )
         )
     return out
@@ -92,25 +101,25 @@ class ShapeRow:
     spread_pct: float | None = None
 
 
-def shape_label(shape: dict[str, Any]) -> str:
-    if shape.get("gpuType"):
-        return f"{shape['gpuCount']} × {shape['gpuType']}"
-    return f"{shape['minCPU']:g} vCPU · {shape['minMemoryGB']:g} GiB"
+def shape_label(shape: Shape) -> str:
+    if shape.gpu_type:
+        return f"{shape.gpu_count} × {shape.gpu_type}"
+    return f"{shape.min_cpu:g} vCPU · {shape.min_memory_gb:g} GiB"
 
 
-def _offer(decision: dict[str, Any] | None) -> Offer | None:
-    if not decision:
+def _offer(decision: PlacementDecision | None) -> Offer | None:
+    if decision is None:
         return None
     return Offer(
-        provider=decision["provider"],
-        region=decision["region"],
-        zone=decision["availabilityZone"],
-        instance_type=decision["instanceType"],
-        price=decision["pricePerHour"],
-        vcpu=decision["vcpu"],
-        memory_gb=decision["memoryGB"],
-        gpu_count=decision["gpuCount"],
-        gpu_type=decision["gpuType"],
+        provider=decision.provider,
+        region=decision.region,
+        zone=decision.availability_zone,
+        instance_type=decision.instance_type,
+        price=decision.price_per_hour,
+        vcpu=decision.vcpu,
+        memory_gb=decision.memory_gb,
+        gpu_count=decision.gpu_count,
+        gpu_type=decision.gpu_type,
     )
 
 
@@ -118,26 +127,27 @@ def _offer(decision: dict[str, Any] | None) -> Offer | None:
 class BestOptions:
     rows: list[ShapeRow]
     hidden: int
-    computed_at: str | None
+    computed_at: datetime
     stale_excluded: int
+    allow_stale: bool = False
 
 
-def best_option_rows(service: Service) -> BestOptions:
-    """The cached best options, one row per shape that some cloud can serve."""
-    data = json.loads(service.state.best_options)
+def best_option_rows(service: Service, *, allow_stale: bool = False) -> BestOptions:
+    """The best options, one row per shape that some cloud can serve."""
+    options = service.best_options(allow_stale=allow_stale)
     rows: list[ShapeRow] = []
     hidden = 0
-    for entry in data.get("options", []):
-        per = {p: _offer(entry["perProvider"].get(p)) for p in PROVIDERS}
-        if entry.get("best") is None and not any(per.values()):
+    for entry in options.options:
+        per = {p: _offer(entry.per_provider.get(p)) for p in PROVIDERS}
+        if entry.best is None and not any(per.values()):
             hidden += 1
             continue
-        shape = entry["shape"]
+        shape = entry.shape
         row = ShapeRow(
-            name=shape["name"],
+            name=shape.name,
             label=shape_label(shape),
-            kind="gpu" if shape.get("gpuType") else "cpu",
-            best=_offer(entry.get("best")),
+            kind="gpu" if shape.gpu_type else "cpu",
+            best=_offer(entry.best),
             per_provider=per,
         )
         ranked = sorted((o.price, p) for p, o in per.items() if o is not None)
@@ -150,6 +160,7 @@ def best_option_rows(service: Service) -> BestOptions:
     return BestOptions(
         rows=rows,
         hidden=hidden,
-        computed_at=data.get("computedAt"),
-        stale_excluded=int(data.get("staleRowsExcluded", 0)),
+        computed_at=options.computed_at,
+        stale_excluded=options.stale_rows_excluded,
+        allow_stale=allow_stale,
     )

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from spotarb.api.deps import ServiceDep
 from spotarb.core.version import __version__
 from spotarb.web import charts, overview
+from spotarb.web.deps import ServiceDep
 from spotarb.web.format import FILTERS
 from spotarb.web.placeform import (
     LABELS,
@@ -64,14 +64,19 @@ def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
     return response
 
 
+AllowStale = Annotated[bool, Query()]
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview_page(request: Request, service: ServiceDep) -> HTMLResponse:
+def overview_page(
+    request: Request, service: ServiceDep, allowStale: AllowStale = False
+) -> HTMLResponse:
     """Feed health and the best option per common shape on each cloud."""
     return _page(
         request,
         "overview.html",
         feeds=overview.feed_health(service),
-        best=overview.best_option_rows(service),
+        best=overview.best_option_rows(service, allow_stale=allowStale),
         providers=("aws", "azure", "gcp"),
     )
 
@@ -114,7 +119,8 @@ def compare_page(
     service: ServiceDep,
     capacity: Annotated[str, Query(alias="class", max_length=64)] = "",
     metric: Annotated[str, Query(max_length=32)] = "",
+    allowStale: AllowStale = False,
 ) -> HTMLResponse:
     """The cheapest $/hour (or $/vCPU-hour, $/GPU-hour) per cloud and region."""
-    view = charts.compare_view(service, capacity.strip(), metric.strip())
+    view = charts.compare_view(service, capacity.strip(), metric.strip(), allow_stale=allowStale)
     return _page(request, "compare.html", view=view)

@@ -7,7 +7,6 @@ model the CLI and the JSON API use; its errors are mapped back to form fields.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -17,6 +16,7 @@ from spotarb.core.gpus import GPU_IDS
 from spotarb.core.models import PROVIDERS
 from spotarb.placement import WorkloadRequirements
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS, STRATEGIES
+from spotarb.serving.placing import NoCurrentMatch, Placement
 from spotarb.serving.service import Service
 
 #: form field → label shown to people.
@@ -50,7 +50,8 @@ STRATEGY_HELP: Final[dict[str, str]] = {
 MAX_TEXT: Final = 512
 
 _SNAKE_TO_FIELD: Final = {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items()} | {
-    "min_cpu": "minCPU"
+    "min_cpu": "minCPU",
+    "gpu": "gpuType",
 }
 
 
@@ -69,8 +70,9 @@ class PlaceForm:
     errors: dict[str, str] = field(default_factory=dict)
     requirements: WorkloadRequirements | None = None
     allow_stale: bool = False
-    status: int | None = None
-    result: dict[str, Any] | None = None
+    #: The answer: a placement, or why nothing matched.
+    placement: Placement | None = None
+    no_match: NoCurrentMatch | None = None
 
     @property
     def gpu_types(self) -> tuple[str, ...]:
@@ -131,10 +133,11 @@ def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
 
 
 def run_placement(service: Service, form: PlaceForm) -> PlaceForm:
-    """Ask the service (its placement cache first) for the decision."""
+    """Ask the service for the decision (the same call the API makes)."""
     if form.requirements is None:
         return form
-    status, body = service.place(form.requirements, allow_stale=form.allow_stale)
-    form.status = status
-    form.result = json.loads(body)
+    try:
+        form.placement = service.place(form.requirements, allow_stale=form.allow_stale)
+    except NoCurrentMatch as exc:
+        form.no_match = exc
     return form

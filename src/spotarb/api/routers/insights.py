@@ -1,44 +1,56 @@
-"""``GET /v1/best-options`` and ``GET /v1/arbitrage``: precomputed after each write."""
+"""``GET /v1/best-options`` and ``GET /v1/arbitrage``: computed once per data state."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
-from spotarb.api.deps import ServiceDep
+from spotarb.api import encode
 from spotarb.api.schemas import JSONBytes
 from spotarb.core.errors import ConfigError
+from spotarb.serving.insights import ShapeNotPrecomputed
+from spotarb.serving.service import Service
 
 router = APIRouter(prefix="/v1", tags=["insights"])
+
+AllowStale = Annotated[bool, Query(description="Use prices older than their feed's max age too.")]
 
 
 @router.get("/best-options", response_class=JSONBytes)
 async def get_best_options(
-    service: ServiceDep,
+    request: Request,
     shape: Annotated[
         str | None, Query(max_length=128, description="e.g. cpu:8 or gpu:a100:4")
     ] = None,
+    allowStale: AllowStale = False,
 ) -> Any:
     """The best place per common shape, overall and on each cloud (fresh prices only)."""
-    state = service.state
-    if shape is None:
-        return JSONBytes(state.best_options)
+    service: Service = request.app.state.service
     try:
-        name = service.shape_name(shape)
+        name = None if shape is None else service.shape_name(shape)
     except ConfigError as exc:
         raise HTTPException(
             422, [{"loc": ["query", "shape"], "msg": str(exc), "type": "value_error"}]
         ) from None
-    body = state.best_by_shape.get(name)
-    if body is None:
-        raise HTTPException(
-            404, f"shape {name} is not precomputed; configured: {', '.join(state.best_by_shape)}"
+    try:
+        body = service.memo(
+            f"api:best-options:{int(allowStale)}:{name}",
+            lambda _: encode.dumps(
+                encode.best_options(service.best_options(name, allow_stale=allowStale))
+            ),
         )
+    except ShapeNotPrecomputed as exc:
+        raise HTTPException(404, str(exc)) from None
     return JSONBytes(body)
 
 
 @router.get("/arbitrage", response_class=JSONBytes)
-async def get_arbitrage(service: ServiceDep) -> Any:
+async def get_arbitrage(request: Request, allowStale: AllowStale = False) -> Any:
     """Per capacity class: the cheapest offer on each cloud and the spread to the next cloud."""
-    return JSONBytes(service.state.arbitrage)
+    service: Service = request.app.state.service
+    body = service.memo(
+        f"api:arbitrage:{int(allowStale)}",
+        lambda _: encode.dumps(encode.arbitrage(service.arbitrage(allow_stale=allowStale))),
+    )
+    return JSONBytes(body)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 
-from spotarb.api.deps import ServiceDep
+from spotarb.api import encode
 from spotarb.api.schemas import JSONBytes, PlacementRequest, error_body
 from spotarb.core.errors import ValidationError
-from spotarb.placement import WorkloadRequirements
-from spotarb.placement.requirements import CAMEL_REQUIREMENTS
+from spotarb.serving.placing import NoCurrentMatch
 from spotarb.serving.service import Service
 
 router = APIRouter(prefix="/v1", tags=["placement"])
-
-_SNAKE_TO_CAMEL = {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items() if camel != "minCpu"}
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The best place, its score breakdown, alternatives and data age."},
@@ -27,28 +23,33 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def placement_answer(body: PlacementRequest, service: Service) -> tuple[int, bytes]:
-    """The status and JSON body for validated requirements (cached until the data changes).
-
-    The engine runs on the caller's thread: a query takes well under a millisecond on a
-    100k-row snapshot, less than handing it to a thread pool costs. Raises
-    :class:`~spotarb.core.errors.ValidationError` for requirements the engine refuses.
-    """
-    req = WorkloadRequirements.from_mapping(
-        body.model_dump(exclude={"allowStale"}, exclude_none=True)
-    )
-    hit = service.cached_placement(req, allow_stale=body.allowStale)
-    if hit is not None:
-        return hit
-    return service.compute_placement(req, allow_stale=body.allowStale)
-
-
 @router.post("/placements", response_class=JSONBytes, responses=_RESPONSES)
-async def create_placement(body: PlacementRequest, service: ServiceDep) -> Any:
-    """Where should this workload run right now? (Cached until the data changes.)"""
+async def create_placement(body: PlacementRequest, request: Request) -> Response:
+    """Where should this workload run right now? (Cached until the data changes.)
+
+    The answer (status and JSON bytes) is cached under the data it ran on (the store's
+    data version and the fresh row count, which name the snapshot in any process that
+    shares the cache) and the validated request (every field, defaults filled in). The
+    cache is asked once, before anything else is built; refused requirements (422) are
+    never cached.
+    """
+    service: Service = request.app.state.service
+    state = service.state
+    key = f"place:{state.version}:{len(state.fresh)}:{body.model_dump_json()}"
+    cached = service.cache.get(key)
+    if cached is not None:
+        head, _, payload = cached.partition(b"\n")
+        return JSONBytes(payload, status_code=int(head))
     try:
-        status, payload = placement_answer(body, service)
+        req = body.requirements()
     except ValidationError as exc:
-        field = _SNAKE_TO_CAMEL.get(exc.field, exc.field)
-        return JSONResponse(error_body(field, f"{field}: {exc.reason}"), status_code=422)
+        field = encode.camel(exc.field)
+        return JSONBytes(encode.dumps(error_body(field, f"{field}: {exc.reason}")), status_code=422)
+    try:
+        answer = service.place(req, allow_stale=body.allowStale, state=state)
+    except NoCurrentMatch as exc:
+        status, payload = 404, encode.dumps(encode.no_match(exc))
+    else:
+        status, payload = 200, encode.dumps(encode.placement(answer))
+    service.cache.set(key, b"%d\n%s" % (status, payload), ttl=service.settings.placement_cache_ttl)
     return JSONBytes(payload, status_code=status)

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Final, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from spotarb.api.deps import ServiceDep
+from spotarb.api.encode import dumps
 from spotarb.api.schemas import MAX_LIST, MAX_NAME, JSONBytes
 from spotarb.core.gpus import lookup_gpu
 from spotarb.core.models import SpotPrice
 from spotarb.serving.availability import availability_score
-from spotarb.serving.insights import dumps
 
 router = APIRouter(prefix="/v1/prices", tags=["prices"])
 
