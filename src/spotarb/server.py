@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` (uvicorn listens on it); :class:`ServeError` if busy."""
+    """A listening socket on ``host:port`` (uvicorn serves it); :class:`ServeError` if busy."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -42,6 +42,9 @@ def bind(host: str, port: int) -> socket.socket:
                 "stop it or choose another port with --port"
             ) from None
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Listen now: a client that connects while the service starts (imports, credential
+    # probes) waits in the backlog instead of being refused.
+    sock.listen(2048)
     return sock
 
 

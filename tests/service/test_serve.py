@@ -39,7 +39,7 @@ class Served:
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return httpx.get(self.url + path, timeout=5, **kw)
 
-    def wait_until(self, path: str, ok: Any, timeout: float = 20.0) -> httpx.Response:
+    def wait_until(self, path: str, ok: Any, timeout: float = 60.0) -> httpx.Response:
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
