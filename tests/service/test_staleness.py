@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from spotarb.cli import app as cli_app
 from spotarb.core.config import load_settings
 from spotarb.core.models import SpotPrice
+from spotarb.core.rows import to_rows
 from spotarb.placement import WorkloadRequirements
 from spotarb.serving.placing import NoCurrentMatch, decide
 from spotarb.serving.service import Service
@@ -202,7 +203,7 @@ def test_policy_max_ages_and_the_split() -> None:
     ]
     ts = now.timestamp()
     assert [policy.is_stale(r, ts) for r in rows] == [False, True, False, True, False]
-    snaps = build_snapshots(rows, version=7, policy=policy, now=ts)
+    snaps = build_snapshots(to_rows(rows), version=7, policy=policy, now=ts)
     assert [r.instance_type for r in snaps.fresh.rows] == ["a", "c"]
     assert len(snaps.full) == 4 and snaps.stale_rows == 2
     assert snaps.stale_excluded(False) == 2 and snaps.stale_excluded(True) == 0

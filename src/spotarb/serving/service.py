@@ -175,9 +175,7 @@ class Service:
         return True
 
     def _build(self, version: int) -> ServiceState:
-        snapshots = build_snapshots(
-            self.store.current_prices(), version=version, policy=self.policy
-        )
+        snapshots = build_snapshots(self.store.current_rows(), version=version, policy=self.policy)
         self._generation += 1
         return ServiceState(
             generation=self._generation,

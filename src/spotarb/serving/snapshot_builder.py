@@ -10,12 +10,13 @@ same rows and policy give the same snapshots, so the same answers.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
 from spotarb.core.models import SpotPrice
+from spotarb.core.rows import Row, from_row
 from spotarb.placement import PriceSnapshot
 from spotarb.serving.staleness import StalenessPolicy
 from spotarb.store.base import PriceStore
@@ -68,22 +69,28 @@ class PriceSnapshots:
 
 
 def build_snapshots(
-    rows: Iterable[SpotPrice],
+    rows: Sequence[Row],
     *,
     version: int,
     policy: StalenessPolicy,
     now: float | None = None,
 ) -> PriceSnapshots:
-    """Split ``rows`` by ``policy`` at ``now`` (epoch seconds, default: the current time)."""
-    every = tuple(rows)
+    """Split the store's ``rows`` by ``policy`` at ``now`` (epoch seconds, default: now).
+
+    The placement snapshots are built straight from the row tuples
+    (:meth:`PriceSnapshot.from_rows`); the ``SpotPrice`` objects are built once, for
+    the readers that list rows (prices, charts).
+    """
+    times: dict[str, datetime] = {}
+    every = tuple(from_row(row, times) for row in rows)
     at = time.time() if now is None else now
-    linux: list[SpotPrice] = []
-    fresh_rows: list[SpotPrice] = []
+    linux: list[Row] = []
+    fresh_rows: list[Row] = []
     next_stale = float("inf")
     counts: dict[str, list[int]] = {}
     newest: dict[str, datetime] = {}
     oldest: dict[str, datetime] = {}
-    for row in every:
+    for tup, row in zip(rows, every, strict=True):
         expires = policy.expires_at(row)
         fresh = expires > at
         p = row.provider
@@ -98,15 +105,15 @@ def build_snapshots(
             oldest[p] = when
         if row.os != "linux":
             continue
-        linux.append(row)
+        linux.append(tup)
         if fresh:
-            fresh_rows.append(row)
+            fresh_rows.append(tup)
             next_stale = min(next_stale, expires)
-    full = PriceSnapshot.from_prices(linux, data_version=version)
+    full = PriceSnapshot.from_rows(linux, data_version=version)
     fresh_snap = (
         full
         if len(fresh_rows) == len(linux)
-        else PriceSnapshot.from_prices(fresh_rows, data_version=version)
+        else PriceSnapshot.from_rows(fresh_rows, data_version=version)
     )
     by_provider = {
         p: ProviderRows(rows=n, fresh=f, newest=newest[p], oldest=oldest[p])
@@ -130,4 +137,4 @@ def load_snapshots(
 ) -> PriceSnapshots:
     """The store's current rows, built into snapshots (one consistent read)."""
     version = store.data_version()
-    return build_snapshots(store.current_prices(), version=version, policy=policy, now=now)
+    return build_snapshots(store.current_rows(), version=version, policy=policy, now=now)
