@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
 from spotarb.api.routers import feeds, health, insights, placements, prices
+from spotarb.api.validation import validation_error
 from spotarb.core.config import Settings
 from spotarb.core.errors import StoreError, ValidationError
 from spotarb.core.version import __version__
@@ -66,6 +68,8 @@ def create_app(
     ):
         app.include_router(router)
     mount_web(app)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:

@@ -28,7 +28,7 @@ def list_feeds(service: ServiceDep) -> Any:
         401: {"description": "Missing or wrong admin token."},
         403: {"description": "Admin endpoints are disabled (no SPOTARB_ADMIN_TOKEN)."},
         404: {"description": "No such feed, or the feed is not enabled."},
-        409: {"description": "The feed is already running."},
+        409: {"description": "The feed is already running, or collection is off."},
         413: {"description": "The body is larger than `max_body_bytes`."},
     },
 )
@@ -36,6 +36,8 @@ def trigger_collect(service: ServiceDep, name: Annotated[str, Path(max_length=32
     """Start a run of one feed now (admin: ``Authorization: Bearer $SPOTARB_ADMIN_TOKEN``)."""
     if name not in service.feed_names:
         raise HTTPException(404, f"no enabled feed named {name!r}")
+    if not service.scheduler.runs_feeds:
+        raise HTTPException(409, "collection is off (serve --no-collect): no feed runs")
     if not service.scheduler.trigger(name):
         raise HTTPException(409, f"feed {name} is already running")
     return JSONResponse({"feed": name, "status": "started"}, status_code=202)

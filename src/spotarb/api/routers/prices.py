@@ -95,7 +95,8 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
             or not all(isinstance(v, str) for v in data[2:])
         ):
             raise ValueError("bad cursor")
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        position = float(data[1])  # a forged huge integer overflows here
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError, OverflowError):
         raise HTTPException(
             422,
             [
@@ -106,7 +107,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
                 }
             ],
         ) from None
-    return (float(data[1]), *data[2:])
+    return (position, *data[2:])
 
 
 def row_json(row: SpotPrice, now: float) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""Hostile input at the HTTP edge: always a precise 4xx, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spotarb.serving.service import Service
+from tests.service.conftest import row, write
+
+Client = Callable[..., TestClient]
+
+
+@pytest.fixture
+def client(make_service: Callable[..., Service], make_client: Client) -> TestClient:
+    service = make_service(admin_token="test-admin-token")
+    write(service, "aws", [row(), row(instance_type="m5.xlarge", price_per_hour=0.07)])
+    return make_client(service)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e309", "-1e309"])
+@pytest.mark.parametrize("field", ["minCPU", "gpuCount", "maxPricePerHour", "alternatives"])
+def test_non_finite_numbers_are_a_422_naming_the_field(
+    client: TestClient, field: str, literal: str
+) -> None:
+    response = client.post(
+        "/v1/placements",
+        content=f'{{"{field}": {literal}}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert [e["loc"] for e in detail] == [["body", field]]
+    assert "NaN" not in response.text and "Infinity" not in response.text
+    assert "input" not in detail[0]
+
+
+def test_finite_invalid_input_is_still_echoed(client: TestClient) -> None:
+    response = client.post("/v1/placements", json={"minCPU": -1})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["input"] == -1
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        base64.urlsafe_b64encode(
+            json.dumps(["pricePerHour", 10**400, "a", "b", "c", "d", "e"]).encode()
+        ).decode(),
+        base64.urlsafe_b64encode(b'["pricePerHour", ' + b"9" * 5000 + b"]").decode(),
+        base64.urlsafe_b64encode(b"[" * 100000).decode()[:2048],
+        "!!!not-base64!!!",
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        base64.urlsafe_b64encode(
+            json.dumps(["-vcpu", 1, "a", "b", "c", "d", "e"]).encode()
+        ).decode(),
+    ],
+)
+def test_forged_cursor_is_a_422(client: TestClient, cursor: str) -> None:
+    response = client.get("/v1/prices", params={"cursor": cursor})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", "cursor"]
+
+
+def test_real_cursor_still_pages(client: TestClient) -> None:
+    first = client.get("/v1/prices", params={"limit": 1}).json()
+    second = client.get("/v1/prices", params={"limit": 1, "cursor": first["nextCursor"]}).json()
+    assert [p["instanceType"] for p in first["prices"] + second["prices"]] == [
+        "m5.large",
+        "m5.xlarge",
+    ]
+
+
+def test_trigger_refused_when_collection_is_off(client: TestClient) -> None:
+    response = client.post(
+        "/v1/feeds/aws/collect", headers={"authorization": "Bearer test-admin-token"}
+    )
+    assert response.status_code == 409
+    assert "--no-collect" in response.json()["detail"]
