@@ -81,3 +81,21 @@ def test_trigger_refused_when_collection_is_off(client: TestClient) -> None:
     )
     assert response.status_code == 409
     assert "--no-collect" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_non_json_bodies_are_a_415(client: TestClient, content_type: str) -> None:
+    response = client.post(
+        "/v1/placements", content='{"minCPU": 1}', headers={"content-type": content_type}
+    )
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"])
+def test_json_bodies_still_accepted(client: TestClient, content_type: str) -> None:
+    headers = {"content-type": content_type}
+    response = client.post("/v1/placements", content='{"minCPU": 1}', headers=headers)
+    assert response.status_code == 200, response.text

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from spotarb.api.middleware import BodyLimitMiddleware, JSONOnlyMiddleware, MetricsMiddleware
 from spotarb.api.routers import feeds, health, insights, placements, prices
 from spotarb.api.validation import validation_error
 from spotarb.core.config import Settings
@@ -84,6 +84,7 @@ def create_app(
         return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(JSONOnlyMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

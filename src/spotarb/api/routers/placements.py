@@ -19,6 +19,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Nothing matches; `detail` says which filter removed the last rows."},
     400: {"description": "The body is not valid JSON."},
     413: {"description": "The body is larger than `max_body_bytes`."},
+    415: {"description": "The body is not JSON (`Content-Type` must be `application/json`)."},
     422: {"description": "Invalid requirements; `detail[].loc` names the field."},
 }
 
