@@ -307,7 +307,13 @@ def test_admin_trigger_auth(
     closed = make_client(make_service(db=":memory:"))
     assert closed.post("/v1/feeds/aws/collect").status_code == 403
     service = make_service(admin_token="tok-123456")
-    client = make_client(service)
+    # Collecting (a --no-collect server refuses the trigger with 409): let the first
+    # scheduled round finish so the trigger finds the feed idle.
+    client = make_client(service, collect=True)
+    deadline = time.monotonic() + 10
+    while not all(f.runs for f in service.scheduler.status()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert service.scheduler.wait_idle(10)
     assert client.post("/v1/feeds/aws/collect").status_code == 401
     wrong = client.post("/v1/feeds/aws/collect", headers={"Authorization": "Bearer tok-12345"})
     assert wrong.status_code == 401 and "tok-123456" not in wrong.text

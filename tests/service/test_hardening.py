@@ -99,3 +99,52 @@ def test_json_bodies_still_accepted(client: TestClient, content_type: str) -> No
     headers = {"content-type": content_type}
     response = client.post("/v1/placements", content='{"minCPU": 1}', headers=headers)
     assert response.status_code == 200, response.text
+
+
+LONG = "x" * 10_000
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v1/prices?region={LONG}",
+        f"/v1/prices?region=a,{LONG}",
+        f"/v1/prices?instanceType={LONG}",
+        f"/v1/prices?provider={LONG}",
+        f"/v1/prices?gpuType={LONG}",
+        f"/v1/prices/history?provider=aws&region={LONG}&instanceType=m5.large",
+        f"/v1/best-options?shape={LONG}",
+        "/v1/prices?" + "&".join(["region=a"] * 65),
+    ],
+)
+def test_long_text_queries_are_a_422_everywhere(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 422, response.text[:300]
+    assert LONG not in response.text
+
+
+def test_long_region_in_a_body_list_is_a_422(client: TestClient) -> None:
+    response = client.post("/v1/placements", json={"preferredRegions": [LONG]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "preferredRegions", 0]
+
+
+def test_every_text_query_parameter_is_bounded(client: TestClient) -> None:
+    """The OpenAPI document: each string query parameter (or list item) has a maxLength."""
+    from spotarb.core.limits import MAX_LIST, MAX_NAME, MAX_TOKEN
+
+    checked = 0
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            for param in operation.get("parameters", []):
+                schemas = [param["schema"], *param["schema"].get("anyOf", [])]
+                for schema in schemas:
+                    label = f"{method} {path} {param['name']}"
+                    if schema.get("type") == "string" and not {"enum", "format"} & schema.keys():
+                        assert schema.get("maxLength") in (MAX_NAME, MAX_TOKEN, 32), label
+                        checked += 1
+                    if schema.get("type") == "array":
+                        assert schema.get("maxItems") == MAX_LIST, label
+                        assert schema["items"].get("maxLength") == MAX_NAME, label
+                        checked += 1
+    assert checked >= 9

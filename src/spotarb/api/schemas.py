@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from spotarb.core.limits import MAX_LIST, MAX_NAME
 from spotarb.placement import WorkloadRequirements
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS, MAX_ALTERNATIVES, Strategy
 
-MAX_LIST: Final = 64
-MAX_NAME: Final = 128
 Name = Field(min_length=1, max_length=MAX_NAME)
+BoundedName = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 
 
 class PlacementRequest(BaseModel):
@@ -29,8 +29,8 @@ class PlacementRequest(BaseModel):
     minMemoryGB: float = Field(default=0, ge=0, le=1e7)
     gpuCount: int | None = Field(default=None, ge=0, le=1024)
     gpuType: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
-    preferredRegions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    excludeRegions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    preferredRegions: list[BoundedName] = Field(default_factory=list, max_length=MAX_LIST)
+    excludeRegions: list[BoundedName] = Field(default_factory=list, max_length=MAX_LIST)
     providers: list[Literal["aws", "azure", "gcp"]] = Field(default_factory=list, max_length=3)
     maxPricePerHour: float | None = Field(default=None, gt=0, le=1e6)
     maxInterruptionRate: float | None = Field(default=None, ge=0, le=1)

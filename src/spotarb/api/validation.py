@@ -2,7 +2,8 @@
 
 FastAPI echoes each error's ``input``; JSON has no NaN or Infinity (``1e309`` parses
 as infinity), so an echoed non-finite float made the error itself fail with a 500.
-Inputs holding one are left out; the ``loc`` still names the field.
+Inputs holding one are left out, and so are huge inputs (no 10,000-character echo);
+the ``loc`` still names the field.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from spotarb.core.limits import MAX_TOKEN
+
 
 def _finite(value: Any) -> bool:
     if isinstance(value, float):
@@ -28,12 +31,12 @@ def _finite(value: Any) -> bool:
 
 
 def safe_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """``errors`` with every non-finite float (input or context) left out."""
+    """``errors`` without any non-finite or oversized ``input``/``ctx``."""
     out: list[dict[str, Any]] = []
     for error in errors:
         item = {k: v for k, v in dict(error).items() if k not in ("input", "ctx", "url")}
         for key in ("input", "ctx"):
-            if key in error and _finite(error[key]):
+            if key in error and _finite(error[key]) and len(repr(error[key])) <= MAX_TOKEN:
                 item[key] = error[key]
         out.append(item)
     return out

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from spotarb.api import encode
 from spotarb.api.schemas import JSONBytes
 from spotarb.core.errors import ConfigError
+from spotarb.core.limits import MAX_NAME
 from spotarb.serving.insights import ShapeNotPrecomputed
 from spotarb.serving.service import Service
 
@@ -21,7 +22,8 @@ AllowStale = Annotated[bool, Query(description="Use prices older than their feed
 async def get_best_options(
     request: Request,
     shape: Annotated[
-        str | None, Query(max_length=128, description="e.g. cpu:8 or gpu:a100:4")
+        str | None,
+        Query(min_length=1, max_length=MAX_NAME, description="e.g. cpu:8 or gpu:a100:4"),
     ] = None,
     allowStale: AllowStale = False,
 ) -> Any:

@@ -15,8 +15,10 @@ from fastapi import APIRouter, HTTPException, Query
 
 from spotarb.api.deps import ServiceDep
 from spotarb.api.encode import dumps
-from spotarb.api.schemas import MAX_LIST, MAX_NAME, JSONBytes
+from spotarb.api.params import Text, TextList, Token
+from spotarb.api.schemas import JSONBytes
 from spotarb.core.gpus import lookup_gpu
+from spotarb.core.limits import MAX_NAME
 from spotarb.core.models import SpotPrice
 from spotarb.serving.availability import availability_score
 
@@ -48,8 +50,6 @@ _KEY_OF: Final[dict[str, Callable[[SpotPrice], float]]] = {
     "availabilityScore": availability_score,
     "pricePerVcpuHour": lambda r: r.price_per_hour / r.vcpu,
 }
-
-ListParam = Annotated[list[str] | None, Query(max_length=MAX_LIST)]
 
 
 def _names(values: list[str] | None) -> frozenset[str]:
@@ -121,17 +121,17 @@ def row_json(row: SpotPrice, now: float) -> dict[str, Any]:
 @router.get("", response_class=JSONBytes)
 def list_prices(
     service: ServiceDep,
-    provider: ListParam = None,
-    region: ListParam = None,
-    instanceType: ListParam = None,
-    gpuType: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,
+    provider: TextList = None,
+    region: TextList = None,
+    instanceType: TextList = None,
+    gpuType: Text | None = None,
     os: Literal["linux", "windows"] | None = None,
     minVcpu: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
     minMemoryGB: Annotated[float | None, Query(ge=0, le=1e8, allow_inf_nan=False)] = None,
     maxPrice: Annotated[float | None, Query(gt=0, le=1e7, allow_inf_nan=False)] = None,
     sort: SortName = "pricePerHour",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Token | None = None,
 ) -> Any:
     """Current prices (every OS), filtered, sorted and paged; ``nextCursor`` gets the next page.
 
@@ -200,8 +200,8 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
 def price_history(
     service: ServiceDep,
     provider: Literal["aws", "azure", "gcp"],
-    region: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
-    instanceType: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
+    region: Text,
+    instanceType: Text,
     zone: Annotated[str, Query(max_length=MAX_NAME)] = "",
     os: Literal["linux", "windows"] = "linux",
     since: datetime | None = None,
