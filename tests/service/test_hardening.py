@@ -148,3 +148,11 @@ def test_every_text_query_parameter_is_bounded(client: TestClient) -> None:
                         assert schema["items"].get("maxLength") == MAX_NAME, label
                         checked += 1
     assert checked >= 9
+
+
+def test_docs_page_uses_only_local_assets(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "https://" not in page.text and "http://" not in page.text
+    assert client.get("/docs/static/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404  # Redoc would fetch its logo from a CDN

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from spotarb.api import docs
 from spotarb.api.middleware import BodyLimitMiddleware, JSONOnlyMiddleware, MetricsMiddleware
 from spotarb.api.routers import feeds, health, insights, placements, prices
 from spotarb.api.validation import validation_error
@@ -53,6 +54,8 @@ def create_app(
         description="Multi-cloud spot price arbitrage: current prices, history, "
         "placements, best options and cross-cloud spreads.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by spotarb.api.docs (no CDN)
+        redoc_url=None,
         # The service exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks
         # would only cost a provider lookup per request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -67,6 +70,7 @@ def create_app(
         *extra_routers,
     ):
         app.include_router(router)
+    docs.mount(app)
     mount_web(app)
 
     app.add_exception_handler(RequestValidationError, validation_error)
