@@ -36,8 +36,14 @@ FLAGS = {
     "min_memory_gb": "--memory",
     "gpu_count": "--gpus",
     "gpu_type": "--gpu-type",
-    "preferred_regions": "--regions",
+    "regions": "--regions",
+    "preferred_regions": "--prefer-regions",
     "exclude_regions": "--exclude-regions",
+    "min_gpu_memory_gb": "--min-gpu-memory",
+    "gpu_types": "--gpu-types",
+    "include_families": "--include-families",
+    "exclude_families": "--exclude-families",
+    "exclude_burstable": "--exclude-burstable",
     "arch": "--arch",
     "max_price_per_hour": "--max-price",
     "max_interruption_rate": "--max-interruption",
@@ -61,13 +67,54 @@ def place_command(
     gpu_type: Annotated[
         str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
     ] = None,
+    gpu_types: Annotated[
+        str | None,
+        typer.Option("--gpu-types", help="Any of these GPU models (comma list), e.g. a100,h100."),
+    ] = None,
+    min_gpu_memory: Annotated[
+        float | None, typer.Option("--min-gpu-memory", help="Minimum memory per GPU, GiB.")
+    ] = None,
     regions: Annotated[
-        str | None, typer.Option("--regions", help="Preferred regions (comma list).")
+        str | None,
+        typer.Option(
+            "--regions",
+            help="Only these regions (comma list): names, globs (europe-*) or groups (geo:eu).",
+        ),
+    ] = None,
+    prefer_regions: Annotated[
+        str | None,
+        typer.Option(
+            "--prefer-regions",
+            help="Prefer these regions, fall back to others (same patterns as --regions).",
+        ),
     ] = None,
     exclude_regions: Annotated[
-        str | None, typer.Option("--exclude-regions", help="Regions never to use (comma list).")
+        str | None,
+        typer.Option("--exclude-regions", help="Never these regions (same patterns)."),
     ] = None,
-    arch: Annotated[str | None, typer.Option("--arch", help="x86_64 or arm64.")] = None,
+    include_families: Annotated[
+        str | None,
+        typer.Option(
+            "--include-families",
+            help="Only these instance families or types (globs, comma list), e.g. m5,c6i*.",
+        ),
+    ] = None,
+    exclude_families: Annotated[
+        str | None,
+        typer.Option(
+            "--exclude-families", help="Never these families or types (globs), e.g. t2*,*.metal."
+        ),
+    ] = None,
+    exclude_burstable: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-burstable",
+            help="Leave out burstable types (AWS t*, Azure B-series, GCP shared-core).",
+        ),
+    ] = False,
+    arch: Annotated[
+        str, typer.Option("--arch", help="x86_64 (default), arm64, or any.")
+    ] = "x86_64",
     max_price: Annotated[float | None, typer.Option("--max-price", help="$/h cap.")] = None,
     max_interruption: Annotated[
         float | None,
@@ -119,8 +166,14 @@ def place_command(
             min_memory_gb=memory,
             gpu_count=gpus,
             gpu_type=gpu_type,
-            preferred_regions=split_list(regions),
+            regions=split_list(regions),
+            preferred_regions=split_list(prefer_regions),
             exclude_regions=split_list(exclude_regions),
+            gpu_types=split_list(gpu_types),
+            min_gpu_memory_gb=min_gpu_memory,
+            include_families=split_list(include_families),
+            exclude_families=split_list(exclude_families),
+            exclude_burstable=exclude_burstable,
             arch=arch,
             max_price_per_hour=max_price,
             max_interruption_rate=max_interruption,
@@ -165,7 +218,8 @@ def place_command(
 
 def show(decision: PlacementDecision) -> None:
     expected = decision.expected_cost is not None
-    columns = ["#", "provider", "region", "zone", "instance type", "vCPU", "mem GiB", "GPUs"]
+    columns = ["#", "provider", "region", "zone", "instance type", "arch", "vCPU", "mem GiB"]
+    columns += ["GPUs"]
     columns += ["$/h", "savings", "interrupt", "score"]
     if expected:
         columns += ["exp. hours", "$ expected"]
@@ -178,6 +232,7 @@ def show(decision: PlacementDecision) -> None:
             d.region,
             d.availability_zone or "-",
             d.instance_type,
+            d.arch,
             f"{d.vcpu:g}",
             f"{d.memory_gb:g}",
             gpus,
@@ -191,8 +246,8 @@ def show(decision: PlacementDecision) -> None:
         rows.append(row)
     console.print(
         f"[bold]Best:[/] {decision.provider} {decision.instance_type} in "
-        f"{decision.availability_zone or decision.region} at ${decision.price_per_hour:.4f}/h "
-        f"(strategy {decision.strategy})",
+        f"{decision.availability_zone or decision.region} ({decision.arch}) at "
+        f"${decision.price_per_hour:.4f}/h (strategy {decision.strategy})",
         highlight=False,
     )
     console.print(table(None, columns, rows))
