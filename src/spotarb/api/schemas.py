@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotarb.core.limits import MAX_LIST, MAX_NAME
@@ -102,10 +102,15 @@ _FIELDS: Final = tuple(
 )
 
 
-class JSONBytes(Response):
-    """A response whose body is already JSON bytes."""
+class JSONBytes(JSONResponse):
+    """A response whose body is already JSON bytes.
 
-    media_type = "application/json"
+    A ``JSONResponse`` so the OpenAPI document shows each route's response model
+    (a plain ``Response`` is documented as a string).
+    """
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
 
 
 def error_body(field: str, message: str, location: str = "body") -> dict[str, Any]:

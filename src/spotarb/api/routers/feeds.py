@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 
 from spotarb.api import encode
 from spotarb.api.deps import ServiceDep, require_admin
+from spotarb.api.responses import FeedsBody, TriggerBody
 from spotarb.api.schemas import JSONBytes
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 
 
-@router.get("", response_class=JSONBytes)
+@router.get("", response_class=JSONBytes, response_model=FeedsBody)
 def list_feeds(service: ServiceDep) -> Any:
     """Every feed: configured or why not, schedule, last run and success, rows, data age."""
     return JSONBytes(encode.dumps({"feeds": [encode.feed(r) for r in service.feed_reports()]}))
@@ -24,6 +25,7 @@ def list_feeds(service: ServiceDep) -> Any:
     "/{name}/collect",
     dependencies=[Depends(require_admin)],
     status_code=202,
+    response_model=TriggerBody,
     responses={
         401: {"description": "Missing or wrong admin token."},
         403: {"description": "Admin endpoints are disabled (no SPOTARB_ADMIN_TOKEN)."},

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from spotarb.api import encode
+from spotarb.api.responses import ArbitrageBody, BestOptionsBody
 from spotarb.api.schemas import JSONBytes
 from spotarb.core.errors import ConfigError
 from spotarb.core.limits import MAX_NAME
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["insights"])
 AllowStale = Annotated[bool, Query(description="Use prices older than their feed's max age too.")]
 
 
-@router.get("/best-options", response_class=JSONBytes)
+@router.get("/best-options", response_class=JSONBytes, response_model=BestOptionsBody)
 async def get_best_options(
     request: Request,
     shape: Annotated[
@@ -47,7 +48,7 @@ async def get_best_options(
     return JSONBytes(body)
 
 
-@router.get("/arbitrage", response_class=JSONBytes)
+@router.get("/arbitrage", response_class=JSONBytes, response_model=ArbitrageBody)
 async def get_arbitrage(request: Request, allowStale: AllowStale = False) -> Any:
     """Per capacity class: the cheapest offer on each cloud and the spread to the next cloud."""
     service: Service = request.app.state.service

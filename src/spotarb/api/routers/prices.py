@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query
 from spotarb.api.deps import ServiceDep
 from spotarb.api.encode import dumps
 from spotarb.api.params import Text, TextList, Token
+from spotarb.api.responses import HistoryBody, PricesBody
 from spotarb.api.schemas import JSONBytes
 from spotarb.core.gpus import lookup_gpu
 from spotarb.core.limits import MAX_NAME
@@ -118,7 +119,7 @@ def row_json(row: SpotPrice, now: float) -> dict[str, Any]:
     return out
 
 
-@router.get("", response_class=JSONBytes)
+@router.get("", response_class=JSONBytes, response_model=PricesBody)
 def list_prices(
     service: ServiceDep,
     provider: TextList = None,
@@ -196,7 +197,7 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
         ) from None
 
 
-@router.get("/history", response_class=JSONBytes)
+@router.get("/history", response_class=JSONBytes, response_model=HistoryBody)
 def price_history(
     service: ServiceDep,
     provider: Literal["aws", "azure", "gcp"],
