@@ -17,14 +17,19 @@ from spotarb.core.models import SpotPrice
 if TYPE_CHECKING:
     from spotarb.core.version import __version__
     from spotarb.placement import (
+        FleetPlan,
+        FleetRequirements,
         PlacementDecision,
         PlacementEngine,
         PriceSnapshot,
         WorkloadRequirements,
         find_optimal_placement,
+        plan_fleet,
     )
 
 __all__ = [
+    "FleetPlan",
+    "FleetRequirements",
     "PlacementDecision",
     "PlacementEngine",
     "PriceSnapshot",
@@ -33,15 +38,19 @@ __all__ = [
     "WorkloadRequirements",
     "__version__",
     "find_optimal_placement",
+    "plan_fleet",
 ]
 
 _LAZY = frozenset(
     {
+        "FleetPlan",
+        "FleetRequirements",
         "PlacementDecision",
         "PlacementEngine",
         "PriceSnapshot",
         "WorkloadRequirements",
         "find_optimal_placement",
+        "plan_fleet",
     }
 )
 

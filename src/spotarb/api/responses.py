@@ -86,3 +86,7 @@ class ReadyBody(_Body):
     status: str
     rows: int
     dataVersion: int
+
+
+class FleetBody(_Body):
+    """A planned fleet (allocations per pool, totals, removals; see docs/service.md)."""

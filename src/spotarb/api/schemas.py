@@ -8,7 +8,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotarb.core.limits import MAX_LIST, MAX_NAME
-from spotarb.placement import WorkloadRequirements
+from spotarb.placement import FleetRequirements, WorkloadRequirements
+from spotarb.placement.fleet_model import (
+    MAX_INSTANCES,
+    MAX_TARGET_GPUS,
+    MAX_TARGET_VCPU,
+    FleetStrategy,
+)
 from spotarb.placement.requirements import (
     CAMEL_REQUIREMENTS,
     DEFAULT_ARCH,
@@ -100,6 +106,29 @@ _FIELDS: Final = tuple(
     for name in PlacementRequest.model_fields
     if name != "allowStale"
 )
+
+
+class FleetRequest(PlacementRequest):
+    """A fleet: every placement requirement (per instance) plus its size, caps and strategy.
+
+    Exactly one of ``count``, ``targetVCPU``, ``targetGPUs``. ``alternatives`` is ignored.
+    """
+
+    count: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    targetVCPU: int | None = Field(default=None, ge=1, le=MAX_TARGET_VCPU)
+    targetGPUs: int | None = Field(default=None, ge=1, le=MAX_TARGET_GPUS)
+    maxPerPool: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    maxPerRegion: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    maxPerProvider: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    sameRegion: bool = False
+    sameZone: bool = False
+    strategy: FleetStrategy = "lowest-price"  # type: ignore[assignment]
+
+    def fleet(self) -> FleetRequirements:
+        """The planner's request: every placement field is a per-instance requirement."""
+        return FleetRequirements.from_mapping(
+            self.model_dump(exclude={"allowStale", "alternatives"}, exclude_none=True)
+        )
 
 
 class JSONBytes(JSONResponse):

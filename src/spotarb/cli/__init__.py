@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from spotarb.cli import data, feeds, place, serve
+from spotarb.cli import data, feeds, fleet, place, serve
 from spotarb.cli.common import quiet_third_party_loggers
 from spotarb.core.version import __version__
 
@@ -31,6 +31,7 @@ app.command("feeds")(feeds.feeds_command)
 app.command("collect")(feeds.collect_command)
 
 place.register(app)
+fleet.register(app)
 serve.register(app)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from spotarb.cli.common import (
-    EXIT_INVALID,
     DbOption,
     JsonOption,
     age,
@@ -16,141 +15,73 @@ from spotarb.cli.common import (
     console,
     fail,
     money,
-    parse_since,
     percent,
     print_json,
-    settings_for,
-    split_list,
-    store_for,
     table,
+)
+from spotarb.cli.requirements import (
+    AllowStaleOption,
+    ArchOption,
+    CheckpointHoursOption,
+    CpuOption,
+    ExcludeBurstableOption,
+    ExcludeFamiliesOption,
+    ExcludeRegionsOption,
+    GpusOption,
+    GpuTypeOption,
+    GpuTypesOption,
+    IncludeFamiliesOption,
+    JobHoursOption,
+    MaxAgeOption,
+    MaxInterruptionOption,
+    MaxPriceOption,
+    MemoryOption,
+    MinBandwidthOption,
+    MinGpuMemoryOption,
+    PreferRegionsOption,
+    ProvidersOption,
+    RegionsOption,
+    RestartOverheadOption,
+    current_snapshots,
+    invalid,
+    requirement_fields,
+    stale_hint,
 )
 from spotarb.core.errors import ValidationError
 from spotarb.placement import STRATEGIES, PlacementDecision, WorkloadRequirements
 from spotarb.serving.placing import NoCurrentMatch, decide
-from spotarb.serving.snapshot_builder import load_snapshots
-from spotarb.serving.staleness import StalenessPolicy
-
-#: Requirement field → the flag that sets it, so errors name what the user typed.
-FLAGS = {
-    "min_cpu": "--cpu",
-    "min_memory_gb": "--memory",
-    "gpu_count": "--gpus",
-    "gpu_type": "--gpu-type",
-    "regions": "--regions",
-    "preferred_regions": "--prefer-regions",
-    "exclude_regions": "--exclude-regions",
-    "min_gpu_memory_gb": "--min-gpu-memory",
-    "gpu_types": "--gpu-types",
-    "include_families": "--include-families",
-    "exclude_families": "--exclude-families",
-    "exclude_burstable": "--exclude-burstable",
-    "arch": "--arch",
-    "max_price_per_hour": "--max-price",
-    "max_interruption_rate": "--max-interruption",
-    "network_bandwidth_gbps": "--min-bandwidth",
-    "providers": "--providers",
-    "strategy": "--strategy",
-    "alternatives": "--alternatives",
-    "job_hours": "--job-hours",
-    "checkpoint_hours": "--checkpoint-hours",
-    "restart_overhead_hours": "--restart-overhead",
-    "not_older_than": "--max-age",
-    "since": "--max-age",
-}
 
 
 @cli_errors
 def place_command(
-    cpu: Annotated[float, typer.Option("--cpu", help="Minimum vCPUs.")] = 0,
-    memory: Annotated[float, typer.Option("--memory", help="Minimum memory, GiB.")] = 0,
-    gpus: Annotated[int | None, typer.Option("--gpus", help="Minimum GPU count.")] = None,
-    gpu_type: Annotated[
-        str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
-    ] = None,
-    gpu_types: Annotated[
-        str | None,
-        typer.Option("--gpu-types", help="Any of these GPU models (comma list), e.g. a100,h100."),
-    ] = None,
-    min_gpu_memory: Annotated[
-        float | None, typer.Option("--min-gpu-memory", help="Minimum memory per GPU, GiB.")
-    ] = None,
-    regions: Annotated[
-        str | None,
-        typer.Option(
-            "--regions",
-            help="Only these regions (comma list): names, globs (europe-*) or groups (geo:eu).",
-        ),
-    ] = None,
-    prefer_regions: Annotated[
-        str | None,
-        typer.Option(
-            "--prefer-regions",
-            help="Prefer these regions, fall back to others (same patterns as --regions).",
-        ),
-    ] = None,
-    exclude_regions: Annotated[
-        str | None,
-        typer.Option("--exclude-regions", help="Never these regions (same patterns)."),
-    ] = None,
-    include_families: Annotated[
-        str | None,
-        typer.Option(
-            "--include-families",
-            help="Only these instance families or types (globs, comma list), e.g. m5,c6i*.",
-        ),
-    ] = None,
-    exclude_families: Annotated[
-        str | None,
-        typer.Option(
-            "--exclude-families", help="Never these families or types (globs), e.g. t2*,*.metal."
-        ),
-    ] = None,
-    exclude_burstable: Annotated[
-        bool,
-        typer.Option(
-            "--exclude-burstable",
-            help="Leave out burstable types (AWS t*, Azure B-series, GCP shared-core).",
-        ),
-    ] = False,
-    arch: Annotated[
-        str, typer.Option("--arch", help="x86_64 (default), arm64, or any.")
-    ] = "x86_64",
-    max_price: Annotated[float | None, typer.Option("--max-price", help="$/h cap.")] = None,
-    max_interruption: Annotated[
-        float | None,
-        typer.Option("--max-interruption", help="Max monthly interruption rate, 0..1."),
-    ] = None,
-    min_bandwidth: Annotated[
-        float | None, typer.Option("--min-bandwidth", help="Minimum network Gbps.")
-    ] = None,
-    providers: Annotated[
-        str | None, typer.Option("--providers", help="Allowed providers (comma list).")
-    ] = None,
+    cpu: CpuOption = 0,
+    memory: MemoryOption = 0,
+    gpus: GpusOption = None,
+    gpu_type: GpuTypeOption = None,
+    gpu_types: GpuTypesOption = None,
+    min_gpu_memory: MinGpuMemoryOption = None,
+    regions: RegionsOption = None,
+    prefer_regions: PreferRegionsOption = None,
+    exclude_regions: ExcludeRegionsOption = None,
+    include_families: IncludeFamiliesOption = None,
+    exclude_families: ExcludeFamiliesOption = None,
+    exclude_burstable: ExcludeBurstableOption = False,
+    arch: ArchOption = "x86_64",
+    max_price: MaxPriceOption = None,
+    max_interruption: MaxInterruptionOption = None,
+    min_bandwidth: MinBandwidthOption = None,
+    providers: ProvidersOption = None,
     strategy: Annotated[
         str, typer.Option("--strategy", help=f"One of: {', '.join(STRATEGIES)}.")
     ] = "balanced",
     alternatives: Annotated[
         int, typer.Option("--alternatives", help="How many runners-up (0-50).")
     ] = 3,
-    job_hours: Annotated[
-        float | None, typer.Option("--job-hours", help="Job length (expected-cost).")
-    ] = None,
-    checkpoint_hours: Annotated[
-        float | None, typer.Option("--checkpoint-hours", help="Checkpoint interval, hours.")
-    ] = None,
-    restart_overhead: Annotated[
-        float, typer.Option("--restart-overhead", help="Hours lost per restart.")
-    ] = 0.1,
-    max_age: Annotated[
-        str | None,
-        typer.Option("--max-age", help="Ignore prices collected longer ago (e.g. 2h, 30m)."),
-    ] = None,
-    allow_stale: Annotated[
-        bool,
-        typer.Option(
-            "--allow-stale", help="Use prices older than their feed's max age too (see README)."
-        ),
-    ] = False,
+    job_hours: JobHoursOption = None,
+    checkpoint_hours: CheckpointHoursOption = None,
+    restart_overhead: RestartOverheadOption = 0.1,
+    max_age: MaxAgeOption = None,
+    allow_stale: AllowStaleOption = False,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -161,50 +92,42 @@ def place_command(
     """
     now = datetime.now(UTC)
     try:
-        req = WorkloadRequirements(
-            min_cpu=cpu,
-            min_memory_gb=memory,
-            gpu_count=gpus,
+        fields = requirement_fields(
+            now,
+            cpu=cpu,
+            memory=memory,
+            gpus=gpus,
             gpu_type=gpu_type,
-            regions=split_list(regions),
-            preferred_regions=split_list(prefer_regions),
-            exclude_regions=split_list(exclude_regions),
-            gpu_types=split_list(gpu_types),
-            min_gpu_memory_gb=min_gpu_memory,
-            include_families=split_list(include_families),
-            exclude_families=split_list(exclude_families),
+            gpu_types=gpu_types,
+            min_gpu_memory=min_gpu_memory,
+            regions=regions,
+            prefer_regions=prefer_regions,
+            exclude_regions=exclude_regions,
+            include_families=include_families,
+            exclude_families=exclude_families,
             exclude_burstable=exclude_burstable,
             arch=arch,
-            max_price_per_hour=max_price,
-            max_interruption_rate=max_interruption,
-            network_bandwidth_gbps=min_bandwidth,
-            providers=split_list(providers),
-            strategy=strategy,  # type: ignore[arg-type]  # validated by the model
-            alternatives=alternatives,
+            max_price=max_price,
+            max_interruption=max_interruption,
+            min_bandwidth=min_bandwidth,
+            providers=providers,
             job_hours=job_hours,
             checkpoint_hours=checkpoint_hours,
-            restart_overhead_hours=restart_overhead,
-            not_older_than=parse_since(max_age, now) if max_age else None,
+            restart_overhead=restart_overhead,
+            max_age=max_age,
+        )
+        req = WorkloadRequirements(
+            **fields,
+            strategy=strategy,  # type: ignore[arg-type]  # validated by the model
+            alternatives=alternatives,
         )
     except ValidationError as exc:
-        flag = FLAGS.get(exc.field, exc.field)
-        raise fail(f"{flag}: {exc.reason} (got {exc.value!r})", EXIT_INVALID) from None
-    settings = settings_for(db)
-    store = store_for(db)
-    try:
-        snapshots = load_snapshots(store, StalenessPolicy.from_settings(settings))
-    finally:
-        store.close()
+        raise invalid(exc) from None
+    snapshots = current_snapshots(db)
     try:
         decision = decide(snapshots, req, allow_stale=allow_stale, now=now).decision
     except NoCurrentMatch as exc:
-        hint = ""
-        if exc.stale_could_help:
-            hint = (
-                f" ({exc.stale_rows_excluded} older prices were excluded as stale; "
-                "pass --allow-stale to use them)"
-            )
-        raise fail(f"{exc}{hint}") from None
+        raise fail(f"{exc}{stale_hint(exc.stale_rows_excluded)}") from None
     if as_json:
         print_json(decision.to_camel())
         return

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -120,33 +120,19 @@ def burstable_mask(snap: PriceSnapshot) -> BoolArray:
     return code_mask(snap.type_code, codes, len(snap.instance_types))
 
 
-class PlacementEngine:
-    """Answers placement queries against a shared, immutable snapshot (thread-safe)."""
+class Eligibility(NamedTuple):
+    """Rows that pass every filter, what each filter removed, and the unknown-rate rows dropped."""
 
-    def __init__(self, snapshot: PriceSnapshot) -> None:
-        self._snapshot = snapshot
-
-    @classmethod
-    def from_prices(cls, prices: Iterable[SpotPrice]) -> PlacementEngine:
-        return cls(PriceSnapshot.from_prices(prices))
-
-    @property
-    def snapshot(self) -> PriceSnapshot:
-        return self._snapshot
-
-    def place(
-        self, requirements: WorkloadRequirements, *, now: datetime | None = None
-    ) -> PlacementDecision:
-        """The best place for ``requirements`` with its alternatives; NoMatchError if none."""
-        return place(self._snapshot, requirements, now=now)
+    mask: BoolArray
+    removed_by: dict[str, int]
+    excluded_unknown_interruption: int
 
 
-def place(
-    snap: PriceSnapshot, req: WorkloadRequirements, *, now: datetime | None = None
-) -> PlacementDecision:
-    """Filter → region preference → rank → decision, on one snapshot.
+def eligible(snap: PriceSnapshot, req: WorkloadRequirements) -> Eligibility:
+    """Apply the filters of ``req`` in order; NoMatchError naming the one that left nothing.
 
-    ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
+    ``removed_by`` maps each filter to the rows it removed that earlier filters had kept.
+    Placements and fleets both start here, so every filter applies to both.
     """
     total = len(snap)
     removed: dict[str, int] = {}
@@ -179,6 +165,40 @@ def place(
         mask, left = new_mask, count
     if mask is None:
         mask = np.ones(total, dtype=np.bool_)
+    return Eligibility(mask, removed, excluded_unknown)
+
+
+class PlacementEngine:
+    """Answers placement queries against a shared, immutable snapshot (thread-safe)."""
+
+    def __init__(self, snapshot: PriceSnapshot) -> None:
+        self._snapshot = snapshot
+
+    @classmethod
+    def from_prices(cls, prices: Iterable[SpotPrice]) -> PlacementEngine:
+        return cls(PriceSnapshot.from_prices(prices))
+
+    @property
+    def snapshot(self) -> PriceSnapshot:
+        return self._snapshot
+
+    def place(
+        self, requirements: WorkloadRequirements, *, now: datetime | None = None
+    ) -> PlacementDecision:
+        """The best place for ``requirements`` with its alternatives; NoMatchError if none."""
+        return place(self._snapshot, requirements, now=now)
+
+
+def place(
+    snap: PriceSnapshot, req: WorkloadRequirements, *, now: datetime | None = None
+) -> PlacementDecision:
+    """Filter → region preference → rank → decision, on one snapshot.
+
+    ``now`` (default: the current time) is what ``data_age_seconds`` is measured against.
+    """
+    total = len(snap)
+    mask, removed, excluded_unknown = eligible(snap, req)
+    left = int(np.count_nonzero(mask))
     matched = left
     preference = "not-requested"
     if req.preferred_regions:

@@ -31,9 +31,10 @@ from spotarb.feeds.base import FEED_REGISTRY, FeedStatus, feed_statuses
 from spotarb.ingest.aggregator import Aggregator
 from spotarb.ingest.collect import FeedOutcome, run_feed
 from spotarb.ingest.scheduler import Scheduler
-from spotarb.placement import PriceSnapshot, WorkloadRequirements
+from spotarb.placement import FleetRequirements, PriceSnapshot, WorkloadRequirements
 from spotarb.serving.cache import KVCache, MemoryCache
 from spotarb.serving.feed_health import FeedReport, feed_reports
+from spotarb.serving.fleets import PlannedFleet, plan_on
 from spotarb.serving.insights import (
     ArbitrageTable,
     BestOptions,
@@ -135,7 +136,7 @@ class Service:
         if collect:
             logger.info("collecting %s on schedule", ", ".join(self.feed_names) or "no feeds")
         else:
-            logger.info("collection off (--no-collect): serving what the store holds")
+            logger.info("collection off: serving what the store holds")
 
     def stop(self, timeout: float = 10.0) -> None:
         self.scheduler.stop(timeout)
@@ -257,6 +258,23 @@ class Service:
     def feed_reports(self) -> list[FeedReport]:
         """Each registered feed's health (``GET /v1/feeds``, the overview's cards)."""
         return feed_reports(self)
+
+    # -- fleets -----------------------------------------------------------------------
+
+    def plan_fleet(
+        self,
+        freq: FleetRequirements,
+        *,
+        allow_stale: bool = False,
+        state: ServiceState | None = None,
+    ) -> PlannedFleet:
+        """A fleet on the current state's fresh prices (every price with ``allow_stale``).
+
+        Raises :class:`~spotarb.serving.fleets.NoCurrentFleet` (a filter left nothing,
+        or the caps stop the target). Not cached: planning takes well under a
+        millisecond for most fleets (see docs/benchmarks.md).
+        """
+        return plan_on((state or self._state).snapshots, freq, allow_stale=allow_stale)
 
     # -- feeds ------------------------------------------------------------------------
 

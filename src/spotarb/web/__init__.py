@@ -1,9 +1,9 @@
 """The web dashboard: server-rendered pages at ``/`` over the running service.
 
 ``spotarb.api.create_app`` calls :func:`mount`: it adds the pages (overview,
-placement form, price history, compare) and the static files. The pages render
-the service's domain objects directly (state, placements, best options, feed
-reports) and the store's history; they never call the JSON API or import
+placement form, fleet form, price history, compare) and the static files. The pages render
+the service's domain objects directly (state, placements, fleets, best options,
+feed reports) and the store's history; they never call the JSON API or import
 :mod:`spotarb.api`.
 """
 

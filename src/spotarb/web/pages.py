@@ -1,4 +1,4 @@
-"""The dashboard's routes: four server-rendered pages over the service's current state."""
+"""The dashboard's routes: five server-rendered pages over the service's current state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from spotarb.core.limits import MAX_NAME
 from spotarb.core.version import __version__
-from spotarb.web import charts, overview
+from spotarb.web import charts, fleetform, overview
 from spotarb.web.deps import ServiceDep
 from spotarb.web.format import FILTERS
 from spotarb.web.placeform import (
@@ -94,6 +94,21 @@ def place_page(request: Request, service: ServiceDep) -> HTMLResponse:
         labels=LABELS,
         strategy_help=STRATEGY_HELP,
         filter_label=filter_label,
+    )
+
+
+@router.get("/fleet", response_class=HTMLResponse)
+def fleet_page(request: Request, service: ServiceDep) -> HTMLResponse:
+    """The fleet form: the plan per pool, its totals and a chart; the URL is the query."""
+    query = {key: request.query_params.getlist(key) for key in request.query_params}
+    form = fleetform.run_fleet(service, fleetform.read_form(query))
+    return _page(
+        request,
+        "fleet.html",
+        form=form,
+        labels=fleetform.LABELS,
+        strategy_help=fleetform.STRATEGY_HELP,
+        filter_label=fleetform.filter_label,
     )
 
 

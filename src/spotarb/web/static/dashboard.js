@@ -130,6 +130,44 @@
     };
   }
 
+  function fleetConfig(data) {
+    var labels = data.bars.map(function (b) { return b.label; });
+    var datasets = data.providers.map(function (p) {
+      return {
+        label: p,
+        data: data.bars.map(function (b) { return b.provider === p ? b.value : null; }),
+        backgroundColor: CLOUD[p] || "#6b7280",
+        grouped: false,
+        barPercentage: 0.85,
+        categoryPercentage: 1
+      };
+    });
+    return {
+      type: "bar",
+      data: { labels: labels, datasets: datasets },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { title: { display: true, text: "instances" }, beginAtZero: true, ticks: { precision: 0 } },
+          y: { ticks: { autoSkip: false } }
+        },
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: {
+            callbacks: {
+              label: function (item) {
+                var b = data.bars[item.dataIndex];
+                return b.value + " × " + money(b.pricePerHour) + "/h (" + b.provider + ")";
+              }
+            }
+          }
+        }
+      }
+    };
+  }
+
   function draw() {
     window.spotarbCharts = {};
     var canvases = document.querySelectorAll("canvas[data-chart]");
@@ -146,7 +184,8 @@
       if (box && box.hasAttribute("data-bars")) {
         box.style.height = Math.max(160, 28 * Number(box.getAttribute("data-bars")) + 90) + "px";
       }
-      var config = data.kind === "history" ? historyConfig(data) : compareConfig(data);
+      var config = data.kind === "history" ? historyConfig(data)
+        : data.kind === "fleet" ? fleetConfig(data) : compareConfig(data);
       window.spotarbCharts[canvas.id] = new window.Chart(canvas, config);
     });
   }

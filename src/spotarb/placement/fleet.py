@@ -1,0 +1,553 @@
+"""Fleet placement: N instances (or a vCPU/GPU target) spread over pools across clouds.
+
+A pool is one snapshot row: provider + region + zone + instance type. The
+per-instance requirements go through the engine's filters (:func:`eligible`),
+then the strategy orders the pools and the allocation kernels
+(:mod:`~spotarb.placement.fleet_alloc`) fill them under the caps. The exact
+rules are in ``docs/placement.md`` (Fleets); :mod:`.fleet_reference` is a plain
+Python version of them that the property tests hold this one to.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from spotarb.core.models import SpotPrice
+from spotarb.placement import strategies
+from spotarb.placement.decision import PlacementSummary
+from spotarb.placement.engine import NoMatchError, eligible
+from spotarb.placement.fleet_alloc import (
+    Counts,
+    GroupCap,
+    cover_dp,
+    greedy_fill,
+    round_robin,
+)
+from spotarb.placement.fleet_model import (
+    FleetAllocation,
+    FleetInfeasibleError,
+    FleetPlan,
+    FleetRequirements,
+)
+from spotarb.placement.snapshot import (
+    BAND_EDGES,
+    UNKNOWN_BAND,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    PriceSnapshot,
+    quantize,
+    quantize_one,
+)
+
+NO_FLEET = "No feasible fleet"
+#: Pools looked at first; doubled until the plan is complete (greedy answers are prefix-stable).
+_FIRST_PREFIX = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """Eligible pools in the strategy's visit order, with aligned per-pool arrays."""
+
+    pos: IntArray
+    cost: FloatArray  # per instance: $/h, or expected $ of the job for expected-cost
+    units: Counts  # 1 per instance, or its vCPUs / GPUs
+    caps: Counts  # instances the pool may hold
+    band: Counts  # interruption band (price-capacity-optimized only; else 0)
+
+    def take(self, sel: IntArray | slice) -> _Pools:
+        return _Pools(
+            self.pos[sel], self.cost[sel], self.units[sel], self.caps[sel], self.band[sel]
+        )
+
+
+def _units(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
+    """Units each pool adds: 1 per instance, or its whole vCPUs, or its GPUs."""
+    if freq.target_vcpu is not None:
+        return np.floor(snap.vcpu[pos]).astype(np.int64)
+    if freq.target_gpus is not None:
+        return np.where(snap.is_gpu[pos], snap.gpu_count[pos], 0).astype(np.int64)
+    return np.ones(pos.size, dtype=np.int64)
+
+
+def _bands(snap: PriceSnapshot, pos: IntArray) -> Counts:
+    rate = snap.rate[pos]
+    known = snap.rate_known[pos]
+    edges = np.searchsorted(np.array(BAND_EDGES), np.where(known, rate, 0.0), side="left")
+    return np.where(known, edges, UNKNOWN_BAND).astype(np.int64)
+
+
+def _cost(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> FloatArray:
+    """Per-instance cost: $/h, or the job's expected $ for expected-cost."""
+    price = snap.price[pos]
+    if freq.strategy != "expected-cost":
+        return price
+    result: FloatArray = price * strategies.expected_hours(snap, pos, freq.workload)
+    return result
+
+
+def _arrays(
+    snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray, cost: FloatArray | None = None
+) -> _Pools:
+    units = _units(snap, freq, pos)
+    if freq.count is not None or freq.max_per_pool is not None:
+        caps = np.full(pos.size, freq.pool_cap(1), dtype=np.int64)
+    else:  # a quarter of the target per pool, in that pool's units
+        caps = np.maximum(1, -(-freq.target // (4 * units))).astype(np.int64)
+    if cost is None:
+        cost = _cost(snap, freq, pos)
+    # Only price-capacity-optimized reads bands (they cost a search per pool).
+    if freq.strategy == "price-capacity-optimized":
+        band = _bands(snap, pos)
+    else:
+        band = np.zeros(pos.size, dtype=np.int64)
+    return _Pools(pos, cost, units, caps, band)
+
+
+class _Visit:
+    """The eligible pools in the strategy's visit order, materialized a prefix at a time.
+
+    Count fleets under ``lowest-price``/``diversified`` walk the snapshot's price order,
+    ``price-capacity-optimized`` its band view; ``expected-cost`` scans price order
+    and keeps the rows whose cost is below any later row's lower bound (price · job
+    hours); capacity targets sort every eligible pool by cost per unit.
+    """
+
+    def __init__(self, snap: PriceSnapshot, freq: FleetRequirements, mask: BoolArray) -> None:
+        self.snap = snap
+        self.freq = freq
+        self.by_price: IntArray = np.flatnonzero(mask)
+        self.size = int(self.by_price.size)
+        self.ordered: IntArray | None = None
+        self.cost: FloatArray | None = None
+        strategy = freq.strategy
+        if freq.count is None:
+            pos = self.by_price
+            cost = _cost(snap, freq, pos)
+            keys: tuple[Any, ...] = (pos, quantize(cost / _units(snap, freq, pos)))
+            if strategy == "price-capacity-optimized":
+                keys = (*keys, _bands(snap, pos))
+            order = np.lexsort(keys)
+            self.ordered, self.cost = pos[order], cost[order]
+        elif strategy == "price-capacity-optimized":
+            self.ordered = snap.by_band[mask[snap.by_band]]
+        elif strategy != "expected-cost":
+            self.ordered = self.by_price
+
+    def head(self, n: int) -> _Pools:
+        """The first ``n`` pools in visit order."""
+        snap, freq = self.snap, self.freq
+        if self.ordered is not None:
+            cost = None if self.cost is None else self.cost[:n]
+            return _arrays(snap, freq, self.ordered[:n], cost)
+        job = freq.workload.job_hours
+        assert job is not None
+        scan = min(self.size, max(4 * n, _FIRST_PREFIX))
+        while True:
+            cand = self.by_price[:scan]
+            cost = _cost(snap, freq, cand)
+            key = quantize(cost)
+            order = np.lexsort((cand, key))
+            if scan < self.size:
+                # Every later row costs at least its price × job hours.
+                limit = quantize_one(float(snap.price[self.by_price[scan]]) * job)
+                order = order[key[order] < limit - 2.0]
+            if order.size >= n or scan >= self.size:
+                take = order[:n]
+                return _arrays(snap, freq, cand[take], cost[take])
+            scan = min(self.size, scan * 4)
+
+    def all(self) -> _Pools:
+        return self.head(self.size)
+
+
+def _region_codes(snap: PriceSnapshot, pos: IntArray) -> Counts:
+    provider = snap.provider_code[pos].astype(np.int64)
+    result: Counts = provider * max(1, len(snap.regions)) + snap.region_code[pos]
+    return result
+
+
+_zone_lock = threading.Lock()
+_zone_cache: dict[int, tuple[PriceSnapshot, Counts]] = {}
+
+
+def _zone_codes(snap: PriceSnapshot) -> Counts:
+    """(provider, region, zone) codes in name order, one per row; cached per snapshot.
+
+    Clouds whose prices are regional (no zone) have one zone per region. The cache
+    keeps the last two snapshots (the service's fresh and full ones) alive, no more.
+    """
+    with _zone_lock:
+        hit = _zone_cache.get(id(snap))
+        if hit is not None and hit[0] is snap:
+            return hit[1]
+    keys = [(r.provider, r.region, r.availability_zone) for r in snap.rows]
+    index = {key: i for i, key in enumerate(sorted(set(keys)))}
+    codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
+    with _zone_lock:
+        if len(_zone_cache) >= 2:
+            _zone_cache.clear()
+        _zone_cache[id(snap)] = (snap, codes)
+    return codes
+
+
+def _caps(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> list[GroupCap]:
+    """Region and provider caps as (group code per pool, capacity per code)."""
+    out: list[GroupCap] = []
+    if freq.max_per_region is not None:
+        size = max(1, len(snap.providers)) * max(1, len(snap.regions))
+        out.append((_region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)))
+    if freq.max_per_provider is not None:
+        size = max(1, len(snap.providers))
+        codes = snap.provider_code[pos].astype(np.int64)
+        out.append((codes, np.full(size, freq.max_per_provider, np.int64)))
+    return out
+
+
+def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts:
+    """Counts per pool (visit order) by the strategy's kernel; may fall short of the target."""
+    kernel = round_robin if freq.strategy == "diversified" else greedy_fill
+    return kernel(pools.caps, pools.units, freq.target, groups)
+
+
+def _fill(
+    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit
+) -> tuple[_Pools, Counts] | None:
+    """The plan over every eligible pool, or None if the target cannot be reached."""
+    target = freq.target
+    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+        pools = visit.all()
+        alloc = cover_dp(pools.cost, pools.units, pools.caps, target)
+        return None if alloc is None else (pools, alloc)
+    size = min(visit.size, _FIRST_PREFIX)
+    while True:
+        pools = visit.head(size)
+        alloc = _fill_pools(freq, pools, _caps(snap, freq, pools.pos))
+        covered = int(np.dot(alloc, pools.units))
+        # A prefix answer is the full answer once it is complete (the diversified
+        # rounds only if the first round completed it).
+        complete = covered >= target and (
+            freq.strategy != "diversified" or int(alloc.max(initial=0)) <= 1
+        )
+        if complete or size >= visit.size:
+            return (pools, alloc) if covered >= target else None
+        size = min(visit.size, size * 8)
+
+
+def _sum(values: FloatArray) -> float:
+    return math.fsum(values.tolist())
+
+
+def _key(freq: FleetRequirements, pools: _Pools, alloc: Counts) -> tuple[float, ...]:
+    """What a plan minimises (compared across regions/zones for sameRegion/sameZone)."""
+    used = alloc > 0
+    total = quantize_one(_sum(alloc[used] * pools.cost[used]))
+    if freq.strategy == "price-capacity-optimized":
+        return (float(pools.band[used].max()), total)
+    return (total,)
+
+
+def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
+    if freq.same_zone:
+        return _zone_codes(snap)[pos]
+    return _region_codes(snap, pos)
+
+
+def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tuple[str, int, str]:
+    """(binding constraint, largest feasible fleet, why) when the target is out of reach."""
+    held = pools.caps * pools.units
+    steps: list[tuple[str, int, str]] = []
+    pool_max = int(held.sum())
+    steps.append(
+        (
+            "maxPerPool",
+            pool_max,
+            f"{pools.pos.size} eligible pools hold only {pool_max} {freq.unit} at "
+            + (
+                f"maxPerPool {freq.pool_cap(1)}"
+                + (" (the default, a quarter of the target)" if freq.max_per_pool is None else "")
+                if freq.count is not None or freq.max_per_pool is not None
+                else "the default maxPerPool (a quarter of the target per pool)"
+            ),
+        )
+    )
+    region_codes = np.unique(_region_codes(snap, pools.pos), return_inverse=True)[1]
+    per_region = np.bincount(region_codes, weights=held)
+    if freq.max_per_region is not None:
+        per_region = np.minimum(per_region, freq.max_per_region)
+        value = int(per_region.sum())
+        steps.append(
+            (
+                "maxPerRegion",
+                value,
+                f"maxPerRegion {freq.max_per_region} over {per_region.size} regions allows {value}",
+            )
+        )
+    if freq.max_per_provider is not None:
+        region_provider = np.zeros(per_region.size, dtype=np.int64)
+        region_provider[region_codes] = snap.provider_code[pools.pos]
+        per_provider = np.minimum(
+            np.bincount(region_provider, weights=per_region), freq.max_per_provider
+        )
+        value = int(per_provider.sum())
+        steps.append(
+            (
+                "maxPerProvider",
+                value,
+                f"maxPerProvider {freq.max_per_provider} over "
+                f"{int(np.count_nonzero(per_provider))} providers allows {value}",
+            )
+        )
+    if freq.same_region or freq.same_zone:
+        name = "sameZone" if freq.same_zone else "sameRegion"
+        where = "zone" if freq.same_zone else "region"
+        codes = np.unique(_group_codes(snap, freq, pools.pos), return_inverse=True)[1]
+        per_group = np.bincount(codes, weights=held)
+        for cap in (freq.max_per_region, freq.max_per_provider):
+            if cap is not None:
+                per_group = np.minimum(per_group, cap)
+        value = int(per_group.max())
+        steps.append((name, value, f"the largest fleet in one {where} is {value} {freq.unit}"))
+    largest = steps[-1][1]
+    for name, value, why in steps:
+        if value < freq.target:
+            return name, largest, why
+    raise AssertionError("a feasible fleet was reported infeasible")  # pragma: no cover
+
+
+def _solve(
+    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit, removed: dict[str, int]
+) -> tuple[_Pools, Counts]:
+    """The plan on these pools, or FleetInfeasibleError naming what binds."""
+    best: tuple[_Pools, Counts] | None = None
+    if visit.size:
+        if freq.same_region or freq.same_zone:
+            best = _best_group(snap, freq, visit.all())
+        else:
+            best = _fill(snap, freq, visit)
+    if best is not None:
+        return best
+    binding, largest, why = _largest(snap, freq, visit.all())
+    raise FleetInfeasibleError(
+        f"{NO_FLEET} of {freq.target} {freq.unit}: {why} ({binding} is binding); "
+        f"the largest feasible fleet is {largest} {freq.unit}",
+        binding=binding,
+        largest=largest,
+        unit=freq.unit,
+        removed_by=removed,
+    )
+
+
+def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
+    """The plan inside one region/zone (only the pool caps can bind there)."""
+    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+    alloc = _fill_pools(freq, pools, [])
+    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+
+
+def _best_group(
+    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools
+) -> tuple[_Pools, Counts] | None:
+    """The best plan inside one region/zone: lowest key, ties to the first group by name.
+
+    Groups are tried in order of a lower bound of their key (target × cheapest cost
+    per unit, band first for p-c-o) and the search stops once no bound can win.
+    """
+    inner = min(
+        (c for c in (freq.max_per_region, freq.max_per_provider) if c is not None),
+        default=None,
+    )
+    if inner is not None and inner < freq.target:
+        return None
+    codes = _group_codes(snap, freq, pools.pos)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    ends = np.r_[starts[1:], order.size]
+    per_unit = (pools.cost / pools.units)[order]
+    # One grid step of slack: a rounding difference must not cut off a tie.
+    low = quantize(np.minimum.reduceat(per_unit, starts) * freq.target) - 1.0
+    room = np.add.reduceat((pools.caps * pools.units)[order], starts)
+    band = np.minimum.reduceat(pools.band[order], starts).astype(np.float64)
+    pco = freq.strategy == "price-capacity-optimized"
+    index = np.arange(starts.size)
+    candidates = index[room >= freq.target]
+    keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])
+    best: tuple[tuple[float, ...], _Pools, Counts] | None = None
+    for i in candidates[np.lexsort(keys)].tolist():
+        bound = (float(band[i]), float(low[i])) if pco else (float(low[i]),)
+        if best is not None and bound > best[0][:-1]:
+            break
+        group = pools.take(order[starts[i] : ends[i]])
+        alloc = _plan_group(freq, group)
+        if alloc is None:
+            continue
+        key = (*_key(freq, group, alloc), float(i))
+        if best is None or key < best[0]:
+            best = (key, group, alloc)
+    return None if best is None else (best[1], best[2])
+
+
+def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
+    """The fleet for ``freq`` on one snapshot; NoMatchError / FleetInfeasibleError if none."""
+    req = freq.workload
+    mask, removed, excluded_unknown = eligible(snap, req)
+    if freq.count is None:
+        units = np.zeros(len(snap), dtype=np.int64)
+        found = np.flatnonzero(mask)
+        units[found] = _units(snap, freq, found)
+        sized = mask & (units >= 1)
+        dropped = int(np.count_nonzero(mask)) - int(np.count_nonzero(sized))
+        field = "target_vcpu" if freq.target_vcpu is not None else "target_gpus"
+        removed[field] = dropped
+        if not sized.any():
+            raise NoMatchError(
+                f"{NO_FLEET}: none of the matching instances has a whole {freq.unit[:-1]}",
+                blocking_filter=field,
+                removed_by=removed,
+            )
+        mask = sized
+    matched = int(np.count_nonzero(mask))
+    preference = "not-requested"
+    result: tuple[_Pools, Counts] | None = None
+    if req.preferred_regions:
+        preferred = mask & snap.region_mask(req.preferred_regions)
+        preference = "fallback"
+        if preferred.any():
+            try:
+                result = _solve(snap, freq, _Visit(snap, freq, preferred), dict(removed))
+            except FleetInfeasibleError:
+                result = None
+            else:
+                preference = "applied"
+                removed["preferred_regions"] = matched - int(np.count_nonzero(preferred))
+                mask = preferred
+    if result is None:
+        result = _solve(snap, freq, _Visit(snap, freq, mask), removed)
+    pools, alloc = result
+    bandwidth_unknown = 0
+    if req.network_bandwidth_gbps:
+        bandwidth_unknown = int(np.count_nonzero(mask & np.isnan(snap.bandwidth)))
+    summary = PlacementSummary(
+        candidates_considered=len(snap),
+        removed_by=removed,
+        matched=matched,
+        candidates=int(np.count_nonzero(mask)),
+        region_preference=preference,
+        excluded_unknown_interruption=excluded_unknown,
+        bandwidth_unknown=bandwidth_unknown,
+        data_version=snap.data_version,
+        oldest_collected_at=snap.oldest_collected_at,
+        newest_collected_at=snap.newest_collected_at,
+    )
+    notes: list[str] = []
+    if preference == "fallback":
+        notes.append(
+            "no fleet fits in the preferred regions ("
+            + ", ".join(req.preferred_regions)
+            + "); all regions were considered"
+        )
+    if excluded_unknown:
+        notes.append(
+            f"{excluded_unknown} candidates without a known interruption rate were excluded"
+        )
+    if freq.max_per_pool is None:
+        notes.append(
+            "maxPerPool defaulted to a quarter of the target "
+            + (f"({freq.pool_cap(1)} instances)" if freq.count is not None else "per pool size")
+        )
+    return _build(snap, freq, pools, alloc, summary, tuple(notes))
+
+
+def _build(
+    snap: PriceSnapshot,
+    freq: FleetRequirements,
+    pools: _Pools,
+    alloc: Counts,
+    summary: PlacementSummary,
+    notes: tuple[str, ...],
+) -> FleetPlan:
+    used = np.flatnonzero(alloc)
+    pos = pools.pos[used]
+    counts = alloc[used]
+    req = freq.workload
+    price = snap.price[pos]
+    per_job: list[float] | None = None
+    if req.job_hours is not None:
+        per_job = (price * strategies.expected_hours(snap, pos, req)).tolist()
+    allocations: list[FleetAllocation] = []
+    on_demand: list[float] = []
+    for i, (p, n) in enumerate(zip(pos.tolist(), counts.tolist(), strict=True)):
+        row: SpotPrice = snap.rows[p]
+        if row.on_demand_price_per_hour is not None:
+            on_demand.append(n * row.on_demand_price_per_hour)
+        allocations.append(
+            FleetAllocation(
+                provider=row.provider,
+                region=row.region,
+                availability_zone=row.availability_zone,
+                instance_type=row.instance_type,
+                count=n,
+                price_per_hour=row.price_per_hour,
+                on_demand_price_per_hour=row.on_demand_price_per_hour,
+                interruption_rate=row.interruption_rate,
+                vcpu=row.vcpu,
+                memory_gb=row.memory_gb,
+                gpu_count=row.gpu_count,
+                gpu_type=row.gpu_type,
+                expected_cost=None if per_job is None else n * per_job[i],
+            )
+        )
+    total = _sum(counts * price)
+    total_od = math.fsum(on_demand) if len(on_demand) == len(allocations) else None
+    savings = None
+    if total_od:
+        savings = 100.0 * (1.0 - total / total_od)
+    return FleetPlan(
+        strategy=freq.strategy,
+        allocations=tuple(allocations),
+        instances=int(counts.sum()),
+        vcpus=_sum(counts * snap.vcpu[pos]),
+        gpus=int(np.dot(counts, snap.gpu_count[pos].astype(np.int64))),
+        unit=freq.unit,
+        target=freq.target,
+        max_per_pool=freq.max_per_pool
+        if freq.max_per_pool is not None
+        else (freq.pool_cap(1) if freq.count is not None else None),
+        total_price_per_hour=total,
+        total_on_demand_per_hour=total_od,
+        savings_percent=savings,
+        expected_interruptions_per_hour=_sum(counts * snap.hazard[pos]),
+        expected_cost=None
+        if per_job is None
+        else math.fsum(a.expected_cost or 0.0 for a in allocations),
+        pools=len(allocations),
+        regions=len({(a.provider, a.region) for a in allocations}),
+        providers=len({a.provider for a in allocations}),
+        summary=summary,
+        notes=notes,
+    )
+
+
+def plan_fleet(
+    requirements: FleetRequirements | Mapping[str, Any],
+    prices: Iterable[SpotPrice] | PriceSnapshot,
+) -> FleetPlan:
+    """Plan a fleet: ``requirements`` as a :class:`FleetRequirements` or camelCase mapping
+    (``count``/``targetVCPU``/``targetGPUs``, caps, ``strategy`` plus any placement
+    requirement); ``prices`` any iterable of :class:`SpotPrice` or a prepared snapshot.
+    """
+    freq = (
+        requirements
+        if isinstance(requirements, FleetRequirements)
+        else FleetRequirements.from_mapping(requirements)
+    )
+    snap = prices if isinstance(prices, PriceSnapshot) else PriceSnapshot.from_prices(prices)
+    return plan(snap, freq)

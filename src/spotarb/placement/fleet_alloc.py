@@ -1,0 +1,137 @@
+"""The allocation kernels of fleet planning, vectorized over pools in visit order.
+
+Every function takes pools already in the order the strategy visits them and
+returns instance counts aligned with that order. The greedy fill is the
+sequential rule "each pool, in turn, takes what still fits under every cap",
+computed with cumulative sums: for nested caps (pool ⊂ region ⊂ provider ⊂
+fleet) clipping the inner caps first and the outer ones after gives exactly the
+sequential answer, because once an outer cap is full every later pool under it
+gets nothing either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spotarb.placement.snapshot import FloatArray, quantize
+
+Counts = npt.NDArray[np.int64]
+#: (group code of each pool, remaining capacity per group code)
+GroupCap = tuple[npt.NDArray[np.integer[Any]], Counts]
+
+
+def group_clip(alloc: Counts, groups: npt.NDArray[np.integer[Any]], caps: Counts) -> Counts:
+    """Per group, in visit order, keep what still fits under ``caps[group]``."""
+    if alloc.size == 0:
+        return alloc
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    a = alloc[order]
+    total = np.cumsum(a)
+    start = np.empty(g.size, dtype=np.bool_)
+    start[0] = True
+    start[1:] = g[1:] != g[:-1]
+    base = np.maximum.accumulate(np.where(start, total - a, 0))
+    within = total - base
+    cap = caps[g]
+    kept = np.minimum(within, cap) - np.minimum(within - a, cap)
+    out = np.empty_like(alloc)
+    out[order] = kept
+    return out
+
+
+def units_clip(alloc: Counts, units: Counts, target: int) -> Counts:
+    """In visit order, take instances until ``target`` units are covered.
+
+    The pool that crosses the target takes only the instances it needs (rounded up).
+    """
+    covered = np.cumsum(alloc * units)
+    need = np.maximum(0, target - (covered - alloc * units))
+    result: Counts = np.minimum(alloc, -(-need // units))
+    return result
+
+
+def greedy_fill(caps: Counts, units: Counts, target: int, groups: Sequence[GroupCap]) -> Counts:
+    """Fill pools in visit order up to their caps, the group caps and ``target`` units."""
+    alloc = caps.copy()
+    for codes, limit in groups:
+        alloc = group_clip(alloc, codes, limit)
+    return units_clip(alloc, units, target)
+
+
+def round_robin(caps: Counts, units: Counts, target: int, groups: Sequence[GroupCap]) -> Counts:
+    """Rounds over the pools in visit order, one instance per pool with room per round.
+
+    Stops as soon as ``target`` units are covered (or nothing has room left).
+    """
+    alloc = np.zeros_like(caps)
+    remaining = [(codes, limit.copy()) for codes, limit in groups]
+    covered = 0
+    while covered < target:
+        step = (alloc < caps).astype(np.int64)
+        for codes, limit in remaining:
+            step = group_clip(step, codes, limit)
+        step = units_clip(step, units, target - covered)
+        if not step.any():
+            break
+        alloc += step
+        covered += int(np.dot(step, units))
+        for codes, limit in remaining:
+            limit -= np.bincount(codes, weights=step, minlength=limit.size).astype(np.int64)
+    return alloc
+
+
+def cover_dp(cost: FloatArray, units: Counts, caps: Counts, target: int) -> Counts | None:
+    """The cheapest whole-instance plan covering ≥ ``target`` units; None if none can.
+
+    Exact: a 0/1 knapsack-cover dynamic programme over covered units 0..target, on
+    each pool's cap split in powers of two. Pools that cannot be in any optimum are
+    left out first: among pools of the same (clamped) size only the cheapest ones
+    whose caps together reach ``ceil(target/size)`` instances can be needed.
+    Ties between equal-cost plans go to the plan found first (pools in visit order).
+    """
+    size = np.minimum(units, target)
+    keep: list[int] = []
+    for unit in np.unique(size).tolist():
+        idx = np.flatnonzero(size == unit)
+        idx = idx[np.lexsort((idx, quantize(cost[idx])))]
+        reach = np.cumsum(caps[idx])
+        need = -(-target // unit)
+        keep.extend(idx[: int(np.searchsorted(reach, need)) + 1].tolist())
+    keep.sort()
+    pools: list[int] = []
+    weights: list[int] = []
+    prices: list[float] = []
+    multiples: list[int] = []
+    for pos in keep:
+        left, piece = int(caps[pos]), 1
+        while left > 0:
+            take = min(piece, left)
+            pools.append(pos)
+            multiples.append(take)
+            weights.append(take * int(size[pos]))
+            prices.append(take * float(cost[pos]))
+            left -= take
+            piece *= 2
+    best = np.full(target + 1, np.inf)
+    best[0] = 0.0
+    at = np.arange(target + 1)
+    taken: list[npt.NDArray[np.bool_]] = []
+    for weight, price in zip(weights, prices, strict=True):
+        candidate = best[np.maximum(at - weight, 0)] + price
+        better = candidate < best
+        taken.append(better)
+        best = np.where(better, candidate, best)
+    if not np.isfinite(best[target]):
+        return None
+    alloc = np.zeros(cost.size, dtype=np.int64)
+    t = target
+    for j in range(len(taken) - 1, -1, -1):
+        if taken[j][t]:
+            alloc[pools[j]] += multiples[j]
+            t = max(0, t - weights[j])
+    return alloc
