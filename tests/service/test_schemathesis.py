@@ -11,7 +11,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error, status_code_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from spotarb.api import create_app
 from spotarb.serving.service import Service
@@ -41,7 +46,8 @@ def api_schema(make_service: Callable[..., Service]) -> Any:
 
 
 def test_no_server_errors(api_schema: Any) -> None:
-    """Each operation, 30 cases per mode (valid, invalid input): no 5xx, documented codes.
+    """Each operation, 30 cases per mode (valid, invalid input): no 5xx, documented codes,
+    and every body matches the operation's documented response model.
 
     Driven through hypothesis directly (the schemathesis pytest plugin does not load on
     this pytest version).
@@ -73,6 +79,27 @@ def _fuzz(operation: Any, mode: GenerationMode, calls: list[str]) -> None:
     )
     def run(case: Any) -> None:
         calls.append(label)
-        case.call_and_validate(checks=[not_a_server_error, status_code_conformance])
+        case.call_and_validate(
+            checks=[
+                not_a_server_error,
+                status_code_conformance,
+                content_type_conformance,
+                response_schema_conformance,
+            ]
+        )
 
     run()
+
+
+def test_json_operations_document_their_response_models(api_schema: Any) -> None:
+    """No JSON operation documents its 200/202 body as a bare string."""
+    documented = 0
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        for status, response in operation.definition.raw["responses"].items():
+            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            if status in ("200", "202") and schema is not None:
+                assert schema.get("type") != "string", operation.label
+                assert "$ref" in schema or schema.get("type") == "object", operation.label
+                documented += 1
+    assert documented >= 9

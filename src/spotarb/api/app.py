@@ -12,12 +12,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from spotarb.api import docs
+from spotarb.api.middleware import BodyLimitMiddleware, JSONOnlyMiddleware, MetricsMiddleware
 from spotarb.api.routers import cluster as cluster_router
 from spotarb.api.routers import feeds, fleets, health, insights, placements, prices
+from spotarb.api.validation import validation_error
 from spotarb.core.config import Settings
 from spotarb.core.errors import StoreError, ValidationError
 from spotarb.core.version import __version__
@@ -57,6 +60,8 @@ def create_app(
         description="Multi-cloud spot price arbitrage: current prices, history, "
         "placements, best options and cross-cloud spreads.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by spotarb.api.docs (no CDN)
+        redoc_url=None,
         # The service exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks
         # would only cost a provider lookup per request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -74,7 +79,10 @@ def create_app(
         *extra_routers,
     ):
         app.include_router(router)
+    docs.mount(app)
     mount_web(app)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(ValidationError)
     async def _invalid(request: Request, exc: ValidationError) -> JSONResponse:
@@ -89,6 +97,7 @@ def create_app(
         return JSONResponse({"detail": "the price store is unavailable"}, status_code=503)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(JSONOnlyMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

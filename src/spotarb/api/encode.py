@@ -65,6 +65,9 @@ def shape(value: Shape) -> dict[str, Any]:
         "minMemoryGB": value.min_memory_gb,
         "gpuType": value.gpu_type,
         "gpuCount": value.gpu_count,
+        # exactGpuCount: only machines with exactly gpuCount GPUs are compared;
+        # atLeast: the cheapest machine with at least minCPU and minMemoryGB.
+        "match": value.match,
     }
 
 

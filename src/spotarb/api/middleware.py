@@ -103,3 +103,45 @@ async def _reply(send: Send, status: int, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class JSONOnlyMiddleware:
+    """Refuses ``/v1`` request bodies that are not JSON with 415 (a plain 422 misled clients).
+
+    A request with no body, or no ``Content-Type`` at all, passes: FastAPI reads a bare body
+    as JSON.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str = "/v1/") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("POST", "PUT", "PATCH")
+            and scope["path"].startswith(self.prefix)
+        ):
+            media = _header(scope, b"content-type")
+            if media is not None and not _is_json(media):
+                await _reply(
+                    send,
+                    415,
+                    b'{"detail":"request bodies must be JSON (Content-Type: application/json)"}',
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotarb.core.limits import MAX_LIST, MAX_NAME
 from spotarb.placement import FleetRequirements, WorkloadRequirements
 from spotarb.placement.fleet_model import (
     MAX_INSTANCES,
@@ -22,8 +23,6 @@ from spotarb.placement.requirements import (
     Strategy,
 )
 
-MAX_LIST: Final = 64
-MAX_NAME: Final = 128
 Name = Field(min_length=1, max_length=MAX_NAME)
 Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)]
 
@@ -132,10 +131,15 @@ class FleetRequest(PlacementRequest):
         )
 
 
-class JSONBytes(Response):
-    """A response whose body is already JSON bytes."""
+class JSONBytes(JSONResponse):
+    """A response whose body is already JSON bytes.
 
-    media_type = "application/json"
+    A ``JSONResponse`` so the OpenAPI document shows each route's response model
+    (a plain ``Response`` is documented as a string).
+    """
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
 
 
 def error_body(field: str, message: str, location: str = "body") -> dict[str, Any]:

@@ -87,6 +87,11 @@ class Scheduler:
         self._clock_thread.daemon = True
         self._clock_thread.start()
 
+    @property
+    def runs_feeds(self) -> bool:
+        """False once started with ``run_feeds=False`` (``serve --no-collect``)."""
+        return self._run_feeds
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop ticking and wait up to ``timeout`` s for running feeds to finish."""
         self._stop.set()

@@ -35,6 +35,13 @@ class Shape:
     gpu_type: str | None = None
     gpu_count: int = 0
 
+    @property
+    def match(self) -> str:
+        """How offers are compared: GPU shapes only on machines with exactly ``gpu_count``
+        of that GPU (an 8-GPU machine is no 1-GPU offer); CPU shapes on the cheapest
+        machine with at least the vCPU and memory."""
+        return "exactGpuCount" if self.gpu_type is not None else "atLeast"
+
     def requirements(self, providers: tuple[str, ...] = ()) -> WorkloadRequirements:
         return WorkloadRequirements(
             min_cpu=self.min_cpu,
@@ -139,23 +146,39 @@ def _decision(snap: PriceSnapshot, req: WorkloadRequirements) -> PlacementDecisi
         return None
 
 
+def _exact_gpu(snap: PriceSnapshot, shape: Shape) -> PriceSnapshot:
+    """The rows with exactly ``shape.gpu_count`` GPUs of ``shape.gpu_type`` (like for like)."""
+    code = snap.gpu_index[str(shape.gpu_type)]
+    positions = np.flatnonzero((snap.gpu_code == code) & (snap.gpu_count == shape.gpu_count))
+    return PriceSnapshot.from_prices(
+        (snap.rows[int(i)] for i in positions), data_version=snap.data_version
+    )
+
+
 def best_options(snap: PriceSnapshot, shapes: Sequence[Shape]) -> list[ShapeOption]:
     """Per shape: the best place overall (balanced strategy) and the best on each cloud."""
     out: list[ShapeOption] = []
-    present = set(snap.providers)
     for shape in shapes:
         if shape.gpu_type is not None and shape.gpu_type not in snap.gpu_index:
             missing = f"no {shape.gpu_type} offers in the current data"
             out.append(ShapeOption(shape, None, dict.fromkeys(PROVIDERS), missing))
             continue
-        best = _decision(snap, shape.requirements())
+        pool = snap if shape.gpu_type is None else _exact_gpu(snap, shape)
+        present = set(pool.providers)
+        best = _decision(pool, shape.requirements())
         per_provider = {
             provider: (
-                _decision(snap, shape.requirements((provider,))) if provider in present else None
+                _decision(pool, shape.requirements((provider,))) if provider in present else None
             )
             for provider in PROVIDERS
         }
-        reason = "no current offer meets this shape" if best is None else None
+        reason = None
+        if best is None:
+            reason = (
+                "no current offer meets this shape"
+                if shape.gpu_type is None
+                else f"no current offer with exactly {shape.gpu_count} × {shape.gpu_type}"
+            )
         out.append(ShapeOption(shape, best, per_provider, reason))
     return out
 

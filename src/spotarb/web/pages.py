@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from spotarb.core.limits import MAX_NAME
 from spotarb.core.version import __version__
 from spotarb.web import charts, fleetform, overview
 from spotarb.web.deps import ServiceDep
@@ -37,7 +38,7 @@ templates.env.globals["version"] = __version__
 
 router = APIRouter(include_in_schema=False)
 
-Text = Annotated[str, Query(max_length=128)]
+Text = Annotated[str, Query(max_length=MAX_NAME)]
 
 
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 
 from spotarb.api import encode
 from spotarb.api.deps import ServiceDep, require_admin
+from spotarb.api.responses import FeedsBody, TriggerBody
 from spotarb.api.schemas import JSONBytes
 
 router = APIRouter(prefix="/v1/feeds", tags=["feeds"])
 
 
-@router.get("", response_class=JSONBytes)
+@router.get("", response_class=JSONBytes, response_model=FeedsBody)
 def list_feeds(service: ServiceDep) -> Any:
     """Every feed: configured or why not, schedule, last run and success, rows, data age."""
     return JSONBytes(encode.dumps({"feeds": [encode.feed(r) for r in service.feed_reports()]}))
@@ -24,11 +25,15 @@ def list_feeds(service: ServiceDep) -> Any:
     "/{name}/collect",
     dependencies=[Depends(require_admin)],
     status_code=202,
+    response_model=TriggerBody,
     responses={
         401: {"description": "Missing or wrong admin token."},
         403: {"description": "Admin endpoints are disabled (no SPOTARB_ADMIN_TOKEN)."},
         404: {"description": "No such feed, or the feed is not enabled."},
-        409: {"description": "The feed is already running, or another replica collects."},
+        409: {
+            "description": "The feed is already running, another replica collects, "
+            "or collection is off (serve --no-collect)."
+        },
         413: {"description": "The body is larger than `max_body_bytes`."},
     },
 )
@@ -38,6 +43,8 @@ def trigger_collect(
     """Start a run of one feed now (admin: ``Authorization: Bearer $SPOTARB_ADMIN_TOKEN``)."""
     if name not in service.feed_names:
         raise HTTPException(404, f"no enabled feed named {name!r}")
+    if not service.scheduler.runs_feeds:
+        raise HTTPException(409, "collection is off (serve --no-collect): no feed runs")
     elsewhere = request.app.state.cluster.collector_elsewhere()
     if elsewhere is not None:
         raise HTTPException(409, f"this replica does not collect: {elsewhere}")

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from spotarb.api import encode
+from spotarb.api.responses import FleetBody
 from spotarb.api.schemas import FleetRequest, JSONBytes, error_body
 from spotarb.core.errors import ValidationError
 from spotarb.placement.fleet_model import CAMEL_FLEET
@@ -71,7 +72,7 @@ def no_fleet_body(exc: NoCurrentFleet) -> dict[str, Any]:
     return body
 
 
-@router.post("/fleets", response_class=JSONBytes, responses=_RESPONSES)
+@router.post("/fleets", response_class=JSONBytes, response_model=FleetBody, responses=_RESPONSES)
 def create_fleet(body: FleetRequest, request: Request) -> Response:
     """Spread a fleet over pools across clouds (runs in the thread pool: up to milliseconds)."""
     service: Service = request.app.state.service

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from spotarb.api.deps import ServiceDep
+from spotarb.api.responses import ReadyBody
 from spotarb.core.errors import SpotArbError
 
 router = APIRouter(tags=["health"])
@@ -20,7 +21,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Store unreachable or no data."}})
+@router.get(
+    "/readyz",
+    response_model=ReadyBody,
+    responses={503: {"description": "Store unreachable or no data."}},
+)
 def readyz(service: ServiceDep) -> Any:
     """Ready when the store answers and there are prices to serve."""
     try:

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from spotarb.api import encode
+from spotarb.api.responses import ArbitrageBody, BestOptionsBody
 from spotarb.api.schemas import JSONBytes
 from spotarb.core.errors import ConfigError
+from spotarb.core.limits import MAX_NAME
 from spotarb.serving.insights import ShapeNotPrecomputed
 from spotarb.serving.service import Service
 
@@ -17,11 +19,12 @@ router = APIRouter(prefix="/v1", tags=["insights"])
 AllowStale = Annotated[bool, Query(description="Use prices older than their feed's max age too.")]
 
 
-@router.get("/best-options", response_class=JSONBytes)
+@router.get("/best-options", response_class=JSONBytes, response_model=BestOptionsBody)
 async def get_best_options(
     request: Request,
     shape: Annotated[
-        str | None, Query(max_length=128, description="e.g. cpu:8 or gpu:a100:4")
+        str | None,
+        Query(min_length=1, max_length=MAX_NAME, description="e.g. cpu:8 or gpu:a100:4"),
     ] = None,
     allowStale: AllowStale = False,
 ) -> Any:
@@ -45,7 +48,7 @@ async def get_best_options(
     return JSONBytes(body)
 
 
-@router.get("/arbitrage", response_class=JSONBytes)
+@router.get("/arbitrage", response_class=JSONBytes, response_model=ArbitrageBody)
 async def get_arbitrage(request: Request, allowStale: AllowStale = False) -> Any:
     """Per capacity class: the cheapest offer on each cloud and the spread to the next cloud."""
     service: Service = request.app.state.service

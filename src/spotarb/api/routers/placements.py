@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from spotarb.api import encode
+from spotarb.api.responses import NoMatchBody, PlacementBody
 from spotarb.api.schemas import JSONBytes, PlacementRequest, error_body
 from spotarb.core.errors import ValidationError
 from spotarb.serving.placing import NoCurrentMatch
@@ -16,14 +17,20 @@ router = APIRouter(prefix="/v1", tags=["placement"])
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The best place, its score breakdown, alternatives and data age."},
-    404: {"description": "Nothing matches; `detail` says which filter removed the last rows."},
+    404: {
+        "model": NoMatchBody,
+        "description": "Nothing matches; `detail` says which filter removed the last rows.",
+    },
     400: {"description": "The body is not valid JSON."},
     413: {"description": "The body is larger than `max_body_bytes`."},
+    415: {"description": "The body is not JSON (`Content-Type` must be `application/json`)."},
     422: {"description": "Invalid requirements; `detail[].loc` names the field."},
 }
 
 
-@router.post("/placements", response_class=JSONBytes, responses=_RESPONSES)
+@router.post(
+    "/placements", response_class=JSONBytes, response_model=PlacementBody, responses=_RESPONSES
+)
 async def create_placement(body: PlacementRequest, request: Request) -> Response:
     """Where should this workload run right now? (Cached until the data changes.)
 

@@ -15,8 +15,11 @@ from fastapi import APIRouter, HTTPException, Query
 
 from spotarb.api.deps import ServiceDep
 from spotarb.api.encode import dumps
-from spotarb.api.schemas import MAX_LIST, MAX_NAME, JSONBytes
+from spotarb.api.params import Text, TextList, Token
+from spotarb.api.responses import HistoryBody, PricesBody
+from spotarb.api.schemas import JSONBytes
 from spotarb.core.gpus import lookup_gpu
+from spotarb.core.limits import MAX_NAME
 from spotarb.core.models import SpotPrice
 from spotarb.serving.availability import availability_score
 
@@ -48,8 +51,6 @@ _KEY_OF: Final[dict[str, Callable[[SpotPrice], float]]] = {
     "availabilityScore": availability_score,
     "pricePerVcpuHour": lambda r: r.price_per_hour / r.vcpu,
 }
-
-ListParam = Annotated[list[str] | None, Query(max_length=MAX_LIST)]
 
 
 def _names(values: list[str] | None) -> frozenset[str]:
@@ -95,7 +96,8 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
             or not all(isinstance(v, str) for v in data[2:])
         ):
             raise ValueError("bad cursor")
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        position = float(data[1])  # a forged huge integer overflows here
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError, OverflowError):
         raise HTTPException(
             422,
             [
@@ -106,7 +108,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, ...]:
                 }
             ],
         ) from None
-    return (float(data[1]), *data[2:])
+    return (position, *data[2:])
 
 
 def row_json(row: SpotPrice, now: float) -> dict[str, Any]:
@@ -117,20 +119,20 @@ def row_json(row: SpotPrice, now: float) -> dict[str, Any]:
     return out
 
 
-@router.get("", response_class=JSONBytes)
+@router.get("", response_class=JSONBytes, response_model=PricesBody)
 def list_prices(
     service: ServiceDep,
-    provider: ListParam = None,
-    region: ListParam = None,
-    instanceType: ListParam = None,
-    gpuType: Annotated[str | None, Query(min_length=1, max_length=MAX_NAME)] = None,
+    provider: TextList = None,
+    region: TextList = None,
+    instanceType: TextList = None,
+    gpuType: Text | None = None,
     os: Literal["linux", "windows"] | None = None,
     minVcpu: Annotated[float | None, Query(ge=0, le=1e6, allow_inf_nan=False)] = None,
     minMemoryGB: Annotated[float | None, Query(ge=0, le=1e8, allow_inf_nan=False)] = None,
     maxPrice: Annotated[float | None, Query(gt=0, le=1e7, allow_inf_nan=False)] = None,
     sort: SortName = "pricePerHour",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Token | None = None,
 ) -> Any:
     """Current prices (every OS), filtered, sorted and paged; ``nextCursor`` gets the next page.
 
@@ -195,12 +197,12 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
         ) from None
 
 
-@router.get("/history", response_class=JSONBytes)
+@router.get("/history", response_class=JSONBytes, response_model=HistoryBody)
 def price_history(
     service: ServiceDep,
     provider: Literal["aws", "azure", "gcp"],
-    region: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
-    instanceType: Annotated[str, Query(min_length=1, max_length=MAX_NAME)],
+    region: Text,
+    instanceType: Text,
     zone: Annotated[str, Query(max_length=MAX_NAME)] = "",
     os: Literal["linux", "windows"] = "linux",
     since: datetime | None = None,

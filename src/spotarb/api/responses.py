@@ -1,0 +1,92 @@
+"""Response models: what the OpenAPI document says each operation returns.
+
+Routes encode their own JSON bytes (``spotarb.api.encode``), so these models only
+document the bodies; ``tests/service/test_schemathesis.py`` checks every response
+against them. Nested items are objects whose fields ``docs/service.md`` lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+Obj = dict[str, Any]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PlacementBody(_Body):
+    provider: str
+    region: str
+    availabilityZone: str
+    instanceType: str
+    pricePerHour: float
+    score: float
+    strategy: str
+    vcpu: float
+    memoryGB: float
+    scoreBreakdown: Obj
+    alternatives: list[Obj]
+    dataVersion: int | None
+    staleRowsExcluded: int
+
+
+class NoMatchBody(_Body):
+    detail: str
+    blockingFilter: str | None
+    removedBy: dict[str, int]
+    dataVersion: int | None
+    staleRowsExcluded: int
+
+
+class PricesBody(_Body):
+    dataVersion: int
+    total: int
+    count: int
+    prices: list[Obj]
+    nextCursor: str | None
+
+
+class HistoryBody(_Body):
+    key: dict[str, str]
+    since: str | None
+    until: str | None
+    count: int
+    truncated: bool
+    history: list[Obj]
+
+
+class BestOptionsBody(_Body):
+    dataVersion: int | None
+    computedAt: str
+    staleRowsExcluded: int
+    options: list[Obj]
+
+
+class ArbitrageBody(_Body):
+    dataVersion: int | None
+    computedAt: str
+    staleRowsExcluded: int
+    classes: list[Obj]
+
+
+class FeedsBody(_Body):
+    feeds: list[Obj]
+
+
+class TriggerBody(_Body):
+    feed: str
+    status: str
+
+
+class ReadyBody(_Body):
+    status: str
+    rows: int
+    dataVersion: int
+
+
+class FleetBody(_Body):
+    """A planned fleet (allocations per pool, totals, removals; see docs/service.md)."""
