@@ -1,8 +1,13 @@
-"""Placement latency: spotarb's engine vs a straight pure-Python port of the seed, and gpuhunt.
+"""Placement: snapshot build and query latency; a naive pure-Python port; gpuhunt.
 
-Run:  uv run --with gpuhunt==0.1.34 python benchmarks/placement.py
-      (without ``--with gpuhunt`` the gpuhunt section is skipped)
-Options: --sizes 10000,100000,500000  --queries 1000  --seed-queries 100,50,20
+Run:  uv run python benchmarks/placement.py
+Options: --sizes 10000,100000,1000000  --queries 1000  --naive-queries 100,50,20
+         --baseline DIR   also run this script against another checkout's ``src`` (e.g. an
+                          export of main) for each size, interleaved: before/after in one run
+         --gpuhunt-catalog DIR  with ``uv run --with gpuhunt==0.1.34``: compare with gpuhunt
+                          offline on its catalog CSVs in DIR
+The snapshot is built the way the service builds it: from the store's plain row tuples
+(``PriceSnapshot.from_rows``; a checkout without it builds from ``SpotPrice`` objects).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +31,7 @@ from typing import Any
 from spotarb.core.errors import NoPlacementError
 from spotarb.core.gpus import canonical_gpu
 from spotarb.core.models import SpotPrice
+from spotarb.core.rows import to_row
 from spotarb.placement import PlacementEngine, PriceSnapshot, WorkloadRequirements
 from spotarb.placement.requirements import STRATEGIES
 
@@ -191,14 +198,15 @@ def make_requirements(count: int, seed: int = 11) -> list[WorkloadRequirements]:
             if rng.random() < 0.5:
                 kw["checkpoint_hours"] = rng.choice([0.5, 1, 2])
         if kind < 0.25:
+            kw["arch"] = "x86_64"
             kw["gpu_type"] = rng.choice(["t4", "a10g", "l4", "a100", "h100", "v100"])
             kw["gpu_count"] = rng.choice([1, 1, 1, 4, 8])
         else:
             cpu = rng.choice([1, 2, 4, 8, 16, 32, 64])
             kw["min_cpu"] = cpu
             kw["min_memory_gb"] = cpu * rng.choice([1, 2, 4, 8])
-            if rng.random() < 0.15:
-                kw["arch"] = "arm64"
+            # Explicit, so a checkout with another default architecture runs the same filters.
+            kw["arch"] = "arm64" if rng.random() < 0.15 else "x86_64"
         if rng.random() < 0.4:
             kw["preferred_regions"] = tuple(rng.sample(all_regions, rng.choice([1, 2, 3])))
         if rng.random() < 0.2:
@@ -213,10 +221,10 @@ def make_requirements(count: int, seed: int = 11) -> list[WorkloadRequirements]:
     return out
 
 
-# --- the seed's algorithm, ported line by line to plain Python --------------------------
+# --- the classic weighted placement, ported line by line to naive plain Python -----------
 
 
-def seed_calculate_score(price: dict[str, Any], req: dict[str, Any]) -> float:
+def naive_calculate_score(price: dict[str, Any], req: dict[str, Any]) -> float:
     price_score = max(0, 100 - price["pricePerHour"] * 10)
     availability_score = (1 - (price["interruptionRate"] or 0.1)) * 100
     efficiency_score = (
@@ -227,7 +235,7 @@ def seed_calculate_score(price: dict[str, Any], req: dict[str, Any]) -> float:
     return price_score * 0.5 + availability_score * 0.3 + efficiency_score * 0.2
 
 
-def seed_find_optimal_placement(
+def naive_find_optimal_placement(
     req: dict[str, Any], prices: list[dict[str, Any]]
 ) -> dict[str, Any]:
     candidates = [
@@ -252,7 +260,7 @@ def seed_find_optimal_placement(
         in_preferred = [p for p in candidates if p["region"] in preferred]
         if in_preferred:
             candidates = in_preferred
-    scored = [{**p, "score": seed_calculate_score(p, req)} for p in candidates]
+    scored = [{**p, "score": naive_calculate_score(p, req)} for p in candidates]
     scored.sort(key=lambda p: p["score"], reverse=True)
     if not scored:
         raise LookupError("No suitable instances available for requirements")
@@ -268,7 +276,7 @@ def seed_find_optimal_placement(
     }
 
 
-def seed_requirements(req: WorkloadRequirements) -> dict[str, Any]:
+def naive_requirements(req: WorkloadRequirements) -> dict[str, Any]:
     return {
         "minCPU": req.min_cpu,
         "minMemoryGB": req.min_memory_gb,
@@ -300,11 +308,25 @@ def time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[float]:
     return out
 
 
-def bench_size(n: int, queries: list[WorkloadRequirements], seed_queries: int) -> dict[str, Any]:
+def build_snapshot(rows: list[SpotPrice], tuples: list[Any]) -> PriceSnapshot:
+    if hasattr(PriceSnapshot, "from_rows"):
+        return PriceSnapshot.from_rows(tuples)  # type: ignore[attr-defined, no-any-return]
+    return PriceSnapshot.from_prices(rows)
+
+
+def bench_size(n: int, queries: list[WorkloadRequirements], naive_queries: int) -> dict[str, Any]:
     rows = make_catalog(n)
+    iso: dict[datetime, str] = {}
+    tuples = [to_row(p, iso) for p in rows]
+    builds, cpu = [], []
+    for _ in range(3):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        snap = build_snapshot(rows, tuples)
+        builds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     start = time.perf_counter()
-    snap = PriceSnapshot.from_prices(rows)
-    build_s = time.perf_counter() - start
+    PriceSnapshot.from_prices(rows)
+    from_prices_s = time.perf_counter() - start
     engine = PlacementEngine(snap)
     for req in queries[:50]:  # warm-up
         with contextlib.suppress(NoPlacementError):
@@ -313,31 +335,50 @@ def bench_size(n: int, queries: list[WorkloadRequirements], seed_queries: int) -
     engine_ms = passes[0]
     # Per query, the best of 3 passes: filters out other processes stealing the CPU.
     best_ms = [min(times) for times in zip(*passes, strict=True)]
-    step = max(1, len(queries) // seed_queries)
-    subset = queries[::step][:seed_queries]
-    plain = [{**p.to_camel(), "interruptionRate": p.interruption_rate} for p in rows]
-    seed_ms = time_each(lambda r: seed_find_optimal_placement(seed_requirements(r), plain), subset)
-    engine_subset_ms = time_each(lambda r: engine.place(r, now=NOW), subset)
-    return {
+    out: dict[str, Any] = {
         "rows": len(snap),
-        "snapshot_build_s": round(build_s, 3),
+        "snapshot_build_s": round(min(builds), 4),
+        "snapshot_build_median_s": round(sorted(builds)[1], 4),
+        # CPU time of this process: what the build costs when it gets a core to itself.
+        "snapshot_build_cpu_s": round(min(cpu), 4),
+        "from_prices_s": round(from_prices_s, 4),
         "engine_p50_ms": percentile(engine_ms, 50),
         "engine_p99_ms": percentile(engine_ms, 99),
         "engine_mean_ms": statistics.fmean(engine_ms),
         "engine_best_of_3_p50_ms": percentile(best_ms, 50),
         "engine_best_of_3_p99_ms": percentile(best_ms, 99),
         "queries": len(queries),
-        "seed_queries": len(subset),
-        "seed_p50_ms": percentile(seed_ms, 50),
-        "seed_p99_ms": percentile(seed_ms, 99),
-        "engine_subset_p50_ms": percentile(engine_subset_ms, 50),
-        "speedup_p50": percentile(seed_ms, 50) / percentile(engine_subset_ms, 50),
+        "naive_queries": 0,
     }
+    if naive_queries:
+        step = max(1, len(queries) // naive_queries)
+        subset = queries[::step][:naive_queries]
+        plain = [{**p.to_camel(), "interruptionRate": p.interruption_rate} for p in rows]
+        naive_ms = time_each(
+            lambda r: naive_find_optimal_placement(naive_requirements(r), plain), subset
+        )
+        engine_subset_ms = time_each(lambda r: engine.place(r, now=NOW), subset)
+        out |= {
+            "naive_queries": len(subset),
+            "naive_p50_ms": percentile(naive_ms, 50),
+            "naive_p99_ms": percentile(naive_ms, 99),
+            "engine_subset_p50_ms": percentile(engine_subset_ms, 50),
+            "speedup_p50": percentile(naive_ms, 50) / percentile(engine_subset_ms, 50),
+        }
+    return out
+
+
+def bench_baseline(src: str, n: int, queries: int) -> dict[str, Any]:
+    """This script's measurement of one size, run against another checkout's ``src``."""
+    env = {**os.environ, "PYTHONPATH": src}
+    command = [sys.executable, __file__, "--sizes", str(n), "--queries", str(queries)]
+    command += ["--naive-queries", "0", "--size-json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 # --- gpuhunt, offline, on the same rows --------------------------------------------------
-
-GPUHUNT_DIR = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "gpuhunt-local-catalog"
 
 
 def gpuhunt_rows(directory: Path) -> list[SpotPrice]:
@@ -379,23 +420,23 @@ GPUHUNT_QUERIES: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def bench_gpuhunt(repeat: int = 5) -> dict[str, Any] | None:
+def bench_gpuhunt(directory: Path | None, repeat: int = 5) -> dict[str, Any] | None:
     try:
         import gpuhunt
         from gpuhunt._internal import constraints, storage
         from gpuhunt._internal.models import QueryFilter
     except ImportError:
         return None
-    if not GPUHUNT_DIR.is_dir():
+    if directory is None or not directory.is_dir():
         return None
-    os.environ["GPUHUNT_CATALOG_DIR"] = str(GPUHUNT_DIR)
+    os.environ["GPUHUNT_CATALOG_DIR"] = str(directory)
     catalog = gpuhunt.Catalog(balance_resources=False, auto_reload=False)
-    rows = gpuhunt_rows(GPUHUNT_DIR)
+    rows = gpuhunt_rows(directory)
     snap = PriceSnapshot.from_prices(rows)
     engine = PlacementEngine(snap)
     items = []
     for provider in ("aws", "gcp"):
-        with open(GPUHUNT_DIR / f"{provider}.csv", "rb") as fh:
+        with open(directory / f"{provider}.csv", "rb") as fh:
             import io
 
             items.extend(storage.load(io.TextIOWrapper(fh, "utf-8"), provider=provider))
@@ -454,46 +495,68 @@ def bench_gpuhunt(repeat: int = 5) -> dict[str, Any] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="10000,100000,500000")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--seed-queries", default="100,50,20")
+    parser.add_argument("--naive-queries", default="100,50,0")
+    parser.add_argument("--baseline", default=None, help="another checkout's src directory")
+    parser.add_argument("--gpuhunt-catalog", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--size-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    seed_counts = [int(s) for s in args.seed_queries.split(",")]
+    naive_counts = [int(s) for s in args.naive_queries.split(",")]
     queries = make_requirements(args.queries)
+    if args.size_json:  # one size, one JSON line: the --baseline child
+        print(json.dumps(bench_size(sizes[0], queries, 0)))
+        return 0
     results: dict[str, Any] = {
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "loadavg_start": os.getloadavg(),
         "sizes": [],
     }
-    header = (
-        f"{'rows':>8} {'build s':>8} {'engine p50':>11} {'p99':>8} "
-        f"{'seed p50':>10} {'p99':>9} {'speed-up p50':>13}"
+    print(
+        f"{'rows':>8} {'build':>9} {'cpu':>7} {'from_prices':>11} {'p50':>8} {'p99':>8} "
+        f"{'best-of-3 p50/p99':>18} {'naive p50':>10} {'speed-up':>9}"
     )
-    print(header)
     for i, n in enumerate(sizes):
-        res = bench_size(n, queries, seed_counts[min(i, len(seed_counts) - 1)])
-        results["sizes"].append(res)
+        base = bench_baseline(args.baseline, n, args.queries) if args.baseline else None
+        res = bench_size(n, queries, naive_counts[min(i, len(naive_counts) - 1)])
+        results["sizes"].append({"after": res, "before": base})
+        naive = (
+            f"{res['naive_p50_ms']:>8.1f}ms {res['speedup_p50']:>8.0f}x"
+            if res["naive_queries"]
+            else f"{'-':>10} {'-':>9}"
+        )
         print(
-            f"{res['rows']:>8} {res['snapshot_build_s']:>8.2f} {res['engine_p50_ms']:>9.3f}ms "
-            f"{res['engine_p99_ms']:>6.3f}ms {res['seed_p50_ms']:>8.1f}ms "
-            f"{res['seed_p99_ms']:>7.1f}ms "
-            f"{res['speedup_p50']:>12.0f}x   ({res['queries']} queries; seed port on "
-            f"{res['seed_queries']}; engine best-of-3 p50 {res['engine_best_of_3_p50_ms']:.3f} "
-            f"p99 {res['engine_best_of_3_p99_ms']:.3f} ms)",
+            f"{res['rows']:>8} {res['snapshot_build_s'] * 1000:>7.0f}ms "
+            f"{res['snapshot_build_cpu_s'] * 1000:>5.0f}ms {res['from_prices_s'] * 1000:>9.0f}ms "
+            f"{res['engine_p50_ms']:>6.3f}ms "
+            f"{res['engine_p99_ms']:>6.3f}ms {res['engine_best_of_3_p50_ms']:>8.3f}/"
+            f"{res['engine_best_of_3_p99_ms']:.3f}ms {naive}",
             flush=True,
         )
+        if base is not None:
+            print(
+                f"{'before':>8} {base['snapshot_build_s'] * 1000:>7.0f}ms "
+                f"{base['snapshot_build_cpu_s'] * 1000:>5.0f}ms {'':>11} "
+                f"{base['engine_p50_ms']:>6.3f}ms {base['engine_p99_ms']:>6.3f}ms "
+                f"{base['engine_best_of_3_p50_ms']:>8.3f}/{base['engine_best_of_3_p99_ms']:.3f}ms"
+                f"   build {base['snapshot_build_s'] / res['snapshot_build_s']:.1f}x faster "
+                f"(CPU {base['snapshot_build_cpu_s'] / res['snapshot_build_cpu_s']:.1f}x), "
+                f"p50 {base['engine_p50_ms'] / res['engine_p50_ms']:.2f}x, best-of-3 p50 "
+                f"{base['engine_best_of_3_p50_ms'] / res['engine_best_of_3_p50_ms']:.2f}x",
+                flush=True,
+            )
     results["loadavg_end"] = os.getloadavg()
     print(
         f"load average (1/5/15 min) at start {results['loadavg_start']}, end "
         f"{results['loadavg_end']} on {os.cpu_count()} CPUs"
     )
-    hunt = bench_gpuhunt()
+    hunt = bench_gpuhunt(args.gpuhunt_catalog)
     results["gpuhunt"] = hunt
     if hunt is None:
-        print("gpuhunt: skipped (run with `uv run --with gpuhunt==0.1.34 ...`)")
+        print("gpuhunt: skipped (uv run --with gpuhunt==0.1.34 ... --gpuhunt-catalog DIR)")
     else:
         print(
             f"gpuhunt 0.1.34 offline, {hunt['rows']} spot rows, {hunt['queries']} queries x5: "

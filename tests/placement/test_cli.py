@@ -58,9 +58,9 @@ def test_table_output(db: str) -> None:
     assert "region preference: not requested" in out
 
 
-def test_json_output_uses_seed_names(db: str) -> None:
+def test_json_output_uses_camel_case_names(db: str) -> None:
     code, out, _ = run(
-        "--cpu", "8", "--memory", "32", "--regions", "us-east-1,eastus", "--json", "--db", db
+        "--cpu", "8", "--memory", "32", "--prefer-regions", "us-east-1,eastus", "--json", "--db", db
     )
     assert code == 0, out
     data = json.loads(out)
@@ -107,6 +107,12 @@ def test_no_match_exits_1_with_the_explanation(db: str) -> None:
         (["--providers", "ibm"], "--providers"),
         (["--alternatives", "99"], "--alternatives"),
         (["--max-age", "soon"], "--max-age"),
+        (["--regions", "geo:nowhere"], "--regions"),
+        (["--exclude-regions", "geo:x"], "--exclude-regions"),
+        (["--gpu-types", "t4,nope"], "--gpu-types"),
+        (["--gpu-types", "t4", "--gpu-type", "l4"], "--gpu-types"),
+        (["--min-gpu-memory", "0"], "--min-gpu-memory"),
+        (["--arch", "sparc"], "--arch"),
     ],
 )
 def test_invalid_input_exits_2_with_one_line(db: str, args: list[str], flag: str) -> None:
@@ -115,3 +121,62 @@ def test_invalid_input_exits_2_with_one_line(db: str, args: list[str], flag: str
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert flag in lines[0]
+
+
+@pytest.fixture
+def arm_db(tmp_path: Path) -> str:
+    """8 vCPU / 32 GiB on AWS where the arm64 t4g.2xlarge is the cheapest."""
+    path = str(tmp_path / "arm.db")
+    now = datetime.now(UTC)
+    rows = [
+        price("t4g.2xlarge", 0.08, vcpu=8, memory_gb=32, arch="arm64", collected_at=now,
+              observed_at=now),
+        price("m5.2xlarge", 0.12, vcpu=8, memory_gb=32, collected_at=now, observed_at=now),
+        price("m6i.2xlarge", 0.13, vcpu=8, memory_gb=32, collected_at=now, observed_at=now),
+        price("m5.metal", 1.5, vcpu=96, memory_gb=384, region="eu-west-1", collected_at=now,
+              observed_at=now),
+        price("Standard_D8ps_v5", 0.01, provider="azure", region="eastus", vcpu=8, memory_gb=32,
+              arch="arm64", collected_at=now, observed_at=now),
+    ]  # fmt: skip
+    store = open_store(path)
+    store.write_rows(to_rows(rows), source="test")
+    store.close()
+    return path
+
+
+def test_arch_defaults_to_x86_64_and_is_shown(arm_db: str) -> None:
+    base = ("--cpu", "8", "--memory", "32", "--providers", "aws", "--db", arm_db)
+    code, out, _ = run(*base)
+    assert code == 0, out
+    assert "Best: aws m5.2xlarge in us-east-1a (x86_64)" in out
+    assert "arm64" not in out and "t4g" not in out
+    assert "1 by arch" in out
+    for arch in ("arm64", "any"):
+        code, out, _ = run(*base, "--arch", arch, "--json")
+        assert code == 0, out
+        data = json.loads(out)
+        assert data["instanceType"] == "t4g.2xlarge" and data["arch"] == "arm64"
+    code, out, _ = run(*base, "--json")
+    assert [d["arch"] for d in [json.loads(out), *json.loads(out)["alternatives"]]] == [
+        "x86_64"
+    ] * 3
+
+
+def test_region_and_family_filters(arm_db: str) -> None:
+    code, out, _ = run("--regions", "geo:eu", "--arch", "any", "--json", "--db", arm_db)
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["instanceType"] == "m5.metal" and data["alternatives"] == []
+    assert data["summary"]["removedBy"]["regions"] == 4
+    code, out, _ = run(
+        "--exclude-families", "*.metal,m5", "--exclude-regions", "eastus", "--json", "--db", arm_db
+    )
+    assert code == 0, out
+    data = json.loads(out)
+    assert [data["instanceType"]] + [a["instanceType"] for a in data["alternatives"]] == [
+        "m6i.2xlarge"
+    ]
+    assert data["summary"]["removedBy"]["exclude_families"] == 2
+    code, out, _ = run("--include-families", "t4g", "--exclude-burstable", "--arch", "any",
+                       "--db", arm_db)  # fmt: skip
+    assert code == 1

@@ -52,10 +52,10 @@ def test_nearest_miss_on_price() -> None:
     err = fail(H100_ROWS, gpu_type="h100", gpu_count=8, max_price_per_hour=20)
     assert err.blocking_filter == "max_price_per_hour"
     assert (
-        "no nvidia-h100 ×8 at ≤ $20.00/h; the cheapest match is $31.17/h "
+        "no nvidia-h100 ×8 on x86_64 at ≤ $20.00/h; the cheapest match is $31.17/h "
         "(aws p5.48xlarge us-east-1b)"
     ) in str(err)
-    assert err.removed_by == {"gpu": 1, "max_price_per_hour": 2}
+    assert err.removed_by == {"arch": 0, "gpu": 1, "max_price_per_hour": 2}
     assert str(err).endswith("(the max_price_per_hour filter removed the last 2 candidates)")
 
 
@@ -145,7 +145,7 @@ def test_decision_fields_and_camel_json() -> None:
     assert data["scoreBreakdown"]["priceScore"] == 100.0
     assert data["summary"]["dataVersion"] == 7
     assert data["summary"]["candidatesConsidered"] == 2
-    assert data["summary"]["removedBy"] == {"min_cpu": 0, "min_memory_gb": 0}
+    assert data["summary"]["removedBy"] == {"arch": 0, "min_cpu": 0, "min_memory_gb": 0}
     assert len(data["alternatives"]) == 1
     alt = data["alternatives"][0]
     assert alt["instanceType"] == "m5.2xlarge" and alt["alternatives"] == []

@@ -32,7 +32,7 @@ def test_cpu_and_memory_minimums_are_inclusive() -> None:
     decision = place(rows, min_cpu=4, min_memory_gb=16)
     assert names(decision) == ["exact"]
     assert decision.summary is not None
-    assert decision.summary.removed_by == {"min_cpu": 1, "min_memory_gb": 1}
+    assert decision.summary.removed_by == {"arch": 0, "min_cpu": 1, "min_memory_gb": 1}
     assert decision.summary.candidates_considered == 3
 
 
@@ -144,7 +144,7 @@ def test_staleness_cutoff_and_data_age() -> None:
     assert names(decision) == ["fresh"]
     assert decision.data_age_seconds == pytest.approx(300)
     assert decision.summary is not None
-    assert decision.summary.removed_by == {"not_older_than": 1}
+    assert decision.summary.removed_by == {"arch": 0, "not_older_than": 1}
     assert place(rows).data_age_seconds == pytest.approx(3 * 3600)
     with pytest.raises(NoMatchError) as info:
         place(rows, not_older_than=NOW)

@@ -136,7 +136,8 @@ def test_filters_remove_pools_and_are_reported(pools: list[SpotPrice]) -> None:
     plan = plan_fleet({"count": 2, "maxPerPool": 1, "excludeRegions": ["us-east-1"],
                        "maxInterruptionRate": 0.15}, pools)  # fmt: skip
     assert _counts(plan) == [("c", "us-west-2a", 1), ("d", "eastus", 1)]
-    assert plan.summary.removed_by == {"exclude_regions": 2, "max_interruption_rate": 1}
+    # arch: x86_64 is the default architecture filter (it removes nothing here)
+    assert plan.summary.removed_by == {"exclude_regions": 2, "arch": 0, "max_interruption_rate": 1}
     assert plan.summary.excluded_unknown_interruption == 1
 
 

@@ -24,12 +24,23 @@ PLACES = [
     ("gcp", "us-central1", ""),
     ("gcp", "europe-west4", "europe-west4-a"),
 ]
-TYPES = ["t-a", "t-b", "t-c", "t-d", "t-e"]
-GPUS = [(0, None), (1, "nvidia-t4"), (4, "nvidia-t4"), (8, "nvidia-h100"), (16, "aws-trainium")]
+TYPES = [
+    "t-a", "t-b", "t3.micro", "m5.large", "m5a.large", "m5.metal", "Standard_B2s",
+    "Standard_D4s_v5", "e2-micro", "n2-standard-4",
+]  # fmt: skip
+GPUS = [
+    (0, None, None),
+    (1, "nvidia-t4", 16.0),
+    (4, "nvidia-t4", None),
+    (8, "nvidia-h100", 80.0),
+    (16, "aws-trainium", 32.0),
+]
 PRICES = st.one_of(
     st.sampled_from([0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 10.0, 12.0, 31.17]),
     st.floats(min_value=0.001, max_value=60, allow_nan=False).map(lambda p: round(p, 4)),
 )
+REGION_PATTERNS = ["us-east-1", "westeurope", "geo:eu", "geo:us-east", "us-*", "*west*", "geo:asia"]
+FAMILY_PATTERNS = ["m5", "m5*", "*.metal", "t3*", "Standard_D*", "standard_ds_v5", "e2", "n2-*"]
 RATES = st.sampled_from([None, None, 0.0, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.5, 1.0])
 
 
@@ -44,7 +55,7 @@ def rows(draw: st.DrawFn) -> list[SpotPrice]:
     )
     out = []
     for (provider, region, zone), itype in keys:
-        gpus, gpu = draw(st.sampled_from(GPUS))
+        gpus, gpu, gpu_memory = draw(st.sampled_from(GPUS))
         out.append(
             SpotPrice(
                 provider=provider,
@@ -55,6 +66,7 @@ def rows(draw: st.DrawFn) -> list[SpotPrice]:
                 memory_gb=draw(st.sampled_from([1, 2, 3.75, 8, 16, 768])),
                 gpu_count=gpus,
                 gpu_type=gpu,
+                gpu_memory_gb=gpu_memory,
                 arch=draw(st.sampled_from(["x86_64", "x86_64", "arm64"])),
                 network_bandwidth_gbps=draw(st.sampled_from([None, 5.0, 25.0, 100.0])),
                 price_per_hour=draw(PRICES),
@@ -82,19 +94,28 @@ def requirements(draw: st.DrawFn) -> WorkloadRequirements:
         "gpu_count": st.sampled_from([0, 1, 2, 8]),
         "gpu_type": st.sampled_from(["t4", "h100", "trainium"]),
         "preferred_regions": st.lists(
-            st.sampled_from(["us-east-1", "eastus", "us-central1", "nowhere"]), max_size=2
+            st.sampled_from(["us-east-1", "eastus", "us-central1", "nowhere", "geo:eu", "eu*"]),
+            max_size=2,
         ),
         "max_price_per_hour": st.sampled_from([0.05, 0.5, 2.5, 20]),
         "max_interruption_rate": st.sampled_from([0.0, 0.05, 0.1, 0.2]),
         "network_bandwidth_gbps": st.sampled_from([0, 10, 25]),
         "providers": st.lists(st.sampled_from(["aws", "azure", "gcp"]), min_size=1, max_size=2),
-        "exclude_regions": st.lists(st.sampled_from(["us-east-1", "westeurope"]), max_size=1),
-        "arch": st.sampled_from(["x86_64", "arm64"]),
+        "exclude_regions": st.lists(st.sampled_from(REGION_PATTERNS), max_size=2),
+        "regions": st.lists(st.sampled_from(REGION_PATTERNS), min_size=1, max_size=2),
+        "arch": st.sampled_from(["x86_64", "arm64", "any"]),
+        "min_gpu_memory_gb": st.sampled_from([8, 16, 40]),
+        "gpu_types": st.lists(st.sampled_from(["t4", "h100", "trainium"]), max_size=2),
+        "include_families": st.lists(st.sampled_from(FAMILY_PATTERNS), min_size=1, max_size=2),
+        "exclude_families": st.lists(st.sampled_from(FAMILY_PATTERNS), max_size=2),
+        "exclude_burstable": st.booleans(),
         "not_older_than": st.sampled_from([NOW - timedelta(minutes=30)]),
     }
     for name, strategy in optional.items():
         if draw(st.integers(0, 3)) == 0:
             kw[name] = draw(strategy)
+    if "gpu_type" in kw and kw.get("gpu_types"):
+        del kw["gpu_types"]
     return WorkloadRequirements(**kw)
 
 
@@ -135,17 +156,18 @@ def big_catalog(seed: int, n: int) -> list[SpotPrice]:
     out = []
     for i in range(n):
         provider, region, zone = rng.choice(regions)
-        gpus, gpu = rng.choice(GPUS)
+        gpus, gpu, gpu_memory = rng.choice(GPUS)
         out.append(
             SpotPrice(
                 provider=provider,
                 region=region,
                 availability_zone=zone,
-                instance_type=f"type-{i}",
+                instance_type=f"{rng.choice(TYPES)}-{i}" if i % 2 else f"type-{i}",
                 vcpu=rng.choice([1, 2, 4, 8, 96]),
                 memory_gb=rng.choice([1, 2, 3.75, 8, 16, 768]),
                 gpu_count=gpus,
                 gpu_type=gpu,
+                gpu_memory_gb=gpu_memory,
                 arch=rng.choice(["x86_64", "arm64"]),
                 network_bandwidth_gbps=rng.choice([None, 5.0, 25.0]),
                 price_per_hour=rng.choice([0.01, 0.02, 0.05, 0.1, 0.2, 1.0, 5.0, 11.0])

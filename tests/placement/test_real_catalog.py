@@ -40,6 +40,10 @@ QUERIES = [
     {"gpu_type": "l4", "providers": ("aws",)},
     {"min_cpu": 16, "arch": "arm64", "max_interruption_rate": 0.1},
     {"min_cpu": 2, "job_hours": 100},
+    {"min_cpu": 2, "regions": ("geo:eu",), "exclude_burstable": True},
+    {"min_cpu": 4, "include_families": ("m*", "n2*"), "exclude_regions": ("geo:us-east",)},
+    {"gpu_types": ("a100", "h100"), "min_gpu_memory_gb": 40, "arch": "any"},
+    {"min_cpu": 8, "arch": "any", "exclude_families": ("*.metal", "t*"), "regions": ("*-east*",)},
 ]
 
 

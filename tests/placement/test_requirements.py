@@ -66,7 +66,7 @@ def test_defaults_and_normalisation() -> None:
     assert WorkloadRequirements(gpu_type="t4", gpu_count=4).gpu_minimum == 4
 
 
-def test_seed_camel_case_mapping() -> None:
+def test_camel_case_mapping() -> None:
     req = WorkloadRequirements.from_mapping(
         {
             "minCPU": 8,

@@ -7,8 +7,12 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import spotarb
+from spotarb.core.models import SpotPrice
+from spotarb.core.rows import to_row
 from spotarb.placement import PlacementEngine, PriceSnapshot, WorkloadRequirements, strategies
 from tests.placement.conftest import NOW, price
 
@@ -80,7 +84,7 @@ def test_one_snapshot_serves_concurrent_queries() -> None:
         WorkloadRequirements(min_cpu=c, min_memory_gb=m, strategy=s, job_hours=5)
         for c in (1, 4, 16)
         for m in (1, 8)
-        for s in ("balanced", "seed", "capacity-optimized", "expected-cost")
+        for s in ("balanced", "weighted", "capacity-optimized", "expected-cost")
     ]
     expected = [engine.place(r, now=NOW).to_camel() for r in reqs]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -97,7 +101,7 @@ def test_early_stop_scans_only_a_prefix() -> None:
 
     def key(idx: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
         seen.append(idx.size)
-        return -strategies.scores(snap, idx, req, 0.01, seed=False).total
+        return -strategies.scores(snap, idx, req, 0.01, weighted=False).total
 
     mask = np.ones(len(snap), dtype=np.bool_)
     best = strategies.scan_price_order(
@@ -111,4 +115,88 @@ def test_lookup_tables_are_read_only() -> None:
     snap = PriceSnapshot.from_prices([price("a", 0.1)])
     with pytest.raises(TypeError):
         snap.region_index["elsewhere"] = 3  # type: ignore[index]
-    assert isinstance(snap.rows, tuple)
+    assert isinstance(snap.rows.tuples, tuple)
+    with pytest.raises(TypeError):
+        snap.rows[0] = snap.rows[0]  # type: ignore[index]
+
+
+PLACES_FOR_ROWS = [
+    ("aws", "us-east-1", "us-east-1a"),
+    ("aws", "us-east-1", "us-east-1b"),
+    ("azure", "eastus", ""),
+    ("gcp", "us-central1", "us-central1-a"),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(
+            st.sampled_from(PLACES_FOR_ROWS),
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from([0.1, 0.2, 0.2, 0.5]),
+            st.integers(0, 2),
+            st.integers(0, 2),
+            st.sampled_from(["linux", "linux", "windows"]),
+        ),
+        max_size=30,
+    )
+)
+def test_from_rows_keeps_the_latest_row_per_key_in_tie_break_order(
+    data: list[tuple[tuple[str, str, str], str, float, int, int, str]],
+) -> None:
+    """Plain rows (with repeated keys) give the rows the straightforward algorithm gives."""
+    prices = [
+        price(
+            itype,
+            cost,
+            provider=provider,
+            region=region,
+            zone=zone,
+            os=os,
+            observed_at=NOW - timedelta(hours=observed),
+            collected_at=NOW - timedelta(minutes=collected),
+        )
+        for (provider, region, zone), itype, cost, observed, collected, os in data
+    ]
+    latest: dict[tuple[str, ...], SpotPrice] = {}
+    for p in prices:
+        if p.os != "linux":
+            continue
+        old = latest.get(p.key)
+        if old is None or (p.observed_at, p.collected_at) >= (old.observed_at, old.collected_at):
+            latest[p.key] = p
+    expected = sorted(
+        latest.values(),
+        key=lambda p: (
+            p.price_per_hour,
+            p.provider,
+            p.region,
+            p.availability_zone,
+            p.instance_type,
+        ),
+    )
+    snap = PriceSnapshot.from_rows([to_row(p) for p in prices])
+    assert list(snap.rows) == expected
+    assert snap.price.tolist() == [p.price_per_hour for p in expected]
+    assert snap.dropped_duplicates == sum(p.os == "linux" for p in prices) - len(expected)
+    stamps = [p.collected_at for p in expected]
+    assert snap.oldest_collected_at == (min(stamps) if stamps else None)
+    assert snap.newest_collected_at == (max(stamps) if stamps else None)
+    assert [snap.regions[c] for c in snap.region_code] == [p.region for p in expected]
+    assert [snap.instance_types[c] for c in snap.type_code] == [p.instance_type for p in expected]
+
+
+def test_from_prices_and_from_rows_build_the_same_snapshot() -> None:
+    prices = [
+        price("g", 1.5, gpu_count=1, gpu_type="nvidia-t4", gpu_memory_gb=16.0),
+        price("b", 0.2, interruption_rate=0.07, network_bandwidth_gbps=10.0),
+        price("c", 0.1, provider="gcp", region="us-central1", arch="arm64"),
+    ]
+    a = PriceSnapshot.from_prices(prices)
+    b = PriceSnapshot.from_rows([to_row(p) for p in prices])
+    assert list(a.rows) == list(b.rows)
+    for name in ("price", "gpu_code", "is_gpu", "gpu_memory_gb", "arch_code", "bandwidth", "rate"):
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    assert a.is_gpu.tolist() == [False, False, True]
+    assert np.isnan(a.gpu_memory_gb[:2]).all() and a.gpu_memory_gb[2] == 16.0

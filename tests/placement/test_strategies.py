@@ -19,8 +19,8 @@ def order(decision: PlacementDecision) -> list[str]:
     return [decision.instance_type] + [a.instance_type for a in decision.alternatives]
 
 
-# The seed's shapes: a 2 vCPU / 4 GB requirement against small instances on three clouds.
-SEED_ROWS = [
+# Small shapes: a 2 vCPU / 4 GB requirement against small instances on three clouds.
+SMALL_ROWS = [
     price("m5.large", 0.0384, vcpu=2, memory_gb=8, interruption_rate=0.05),
     price("e2-medium", 0.01, provider="gcp", region="us-central1", vcpu=2, memory_gb=4),
     price(
@@ -35,8 +35,8 @@ SEED_ROWS = [
 ]
 
 
-def test_seed_formula_by_hand() -> None:
-    decision = run(SEED_ROWS, min_cpu=2, min_memory_gb=4, strategy="seed")
+def test_weighted_formula_by_hand() -> None:
+    decision = run(SMALL_ROWS, min_cpu=2, min_memory_gb=4, strategy="weighted")
     # Standard_D2s_v3: price 100-0.2=99.8, availability 100 (known 0 counts as 0),
     # efficiency 50·(1 + 0.5)/2 = 37.5 → 49.9 + 30 + 7.5 = 87.4
     # e2-medium: 99.9, 90 (unknown → 0.1), 50 → 49.95 + 27 + 10 = 86.95
@@ -52,7 +52,7 @@ def test_seed_formula_by_hand() -> None:
 
 
 def test_balanced_uses_price_relative_to_cheapest() -> None:
-    decision = run(SEED_ROWS, min_cpu=2, min_memory_gb=4)
+    decision = run(SMALL_ROWS, min_cpu=2, min_memory_gb=4)
     # cheapest 0.01: e2-medium 100 → 50+27+10 = 87; D2s 50 → 25+30+7.5 = 62.5;
     # m5.large 100·0.01/0.0384 = 26.0417 → 13.0208+28.5+7.5 = 49.0208
     assert decision.strategy == "balanced"
@@ -62,7 +62,7 @@ def test_balanced_uses_price_relative_to_cheapest() -> None:
     assert decision.alternatives[1].score == pytest.approx(13.0208333 + 36.0)
 
 
-def test_seed_cannot_tell_expensive_gpus_apart_but_balanced_can() -> None:
+def test_weighted_cannot_tell_expensive_gpus_apart_but_balanced_can() -> None:
     rows = [
         price("p5.48xlarge", 31.0, gpu_count=8, gpu_type="nvidia-h100", interruption_rate=0.10),
         price(
@@ -75,9 +75,9 @@ def test_seed_cannot_tell_expensive_gpus_apart_but_balanced_can() -> None:
             interruption_rate=0.05,
         ),
     ]
-    seed = run(rows, gpu_type="h100", gpu_count=8, strategy="seed")
-    assert seed.breakdown.price == 0.0 and seed.alternatives[0].breakdown.price == 0.0
-    assert order(seed) == ["ND96isr_H100_v5", "p5.48xlarge"]  # pays $9/h more
+    weighted = run(rows, gpu_type="h100", gpu_count=8, strategy="weighted")
+    assert weighted.breakdown.price == 0.0 and weighted.alternatives[0].breakdown.price == 0.0
+    assert order(weighted) == ["ND96isr_H100_v5", "p5.48xlarge"]  # pays $9/h more
     balanced = run(rows, gpu_type="h100", gpu_count=8)
     assert order(balanced) == ["p5.48xlarge", "ND96isr_H100_v5"]
     assert balanced.alternatives[0].breakdown.price == pytest.approx(77.5)
@@ -185,7 +185,7 @@ def test_ties_break_by_price_then_provider_region_zone_type() -> None:
         ("gcp", "", "a-type"),
         ("gcp", "", "b-type"),
     ]
-    for strategy in ("seed", "balanced", "lowest-price", "capacity-optimized"):
+    for strategy in ("weighted", "balanced", "lowest-price", "capacity-optimized"):
         decision = run(rows, strategy=strategy)
         got = [(decision.provider, decision.availability_zone, decision.instance_type)] + [
             (a.provider, a.availability_zone, a.instance_type) for a in decision.alternatives

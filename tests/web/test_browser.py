@@ -80,6 +80,29 @@ def test_place_form_by_keyboard_shows_the_expected_winner(tab: Tab) -> None:
     assert page.locator("input[name=providers][value=aws]").is_checked()
 
 
+def test_place_form_region_group_end_to_end(tab: Tab) -> None:
+    """A new field typed in the form reaches the engine, the URL and the answer."""
+    tab.goto("/place")
+    page = tab.page
+    page.locator("#f-minCPU").fill("8")
+    page.locator("#f-minMemoryGB").fill("32")
+    page.locator("#f-regions").fill("geo:eu")
+    page.locator("#f-strategy").select_option("lowest-price")
+    assert page.locator("#f-arch").input_value() == "x86_64"
+    with page.expect_navigation():
+        page.locator("#place-form button[type=submit]").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert query["regions"] == ["geo:eu"] and query["arch"] == ["x86_64"]
+    assert page.locator("#winner").inner_text() == "Standard_D8s_v3"
+    assert "in westeurope" in page.locator("#result-h").inner_text()
+    assert page.locator("#arch").inner_text() == "x86_64"
+    regions = page.locator("#alternatives tbody tr td:nth-child(3)").all_inner_texts()
+    assert regions and all(r.split()[0] in ("westeurope", "europe-west4") for r in regions)
+    assert "Price (lowest-price)" in page.locator("#strategy-score").inner_text()
+    assert page.locator("#f-regions").input_value() == "geo:eu"
+    tab.shoot("place-regions")
+
+
 def test_place_form_errors_are_readable(tab: Tab) -> None:
     tab.goto("/place")
     page = tab.page

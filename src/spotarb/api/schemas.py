@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,11 +14,18 @@ from spotarb.placement.fleet_model import (
     MAX_TARGET_VCPU,
     FleetStrategy,
 )
-from spotarb.placement.requirements import CAMEL_REQUIREMENTS, MAX_ALTERNATIVES, Strategy
+from spotarb.placement.requirements import (
+    CAMEL_REQUIREMENTS,
+    DEFAULT_ARCH,
+    MAX_ALTERNATIVES,
+    MAX_PATTERN,
+    Strategy,
+)
 
 MAX_LIST: Final = 64
 MAX_NAME: Final = 128
 Name = Field(min_length=1, max_length=MAX_NAME)
+Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN)]
 
 
 class PlacementRequest(BaseModel):
@@ -35,13 +42,48 @@ class PlacementRequest(BaseModel):
     minMemoryGB: float = Field(default=0, ge=0, le=1e7)
     gpuCount: int | None = Field(default=None, ge=0, le=1024)
     gpuType: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
-    preferredRegions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    excludeRegions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    gpuTypes: list[Annotated[str, Field(min_length=1, max_length=MAX_NAME)]] = Field(
+        default_factory=list, max_length=MAX_LIST, description="Any of these GPU models."
+    )
+    minGPUMemoryGB: float | None = Field(
+        default=None, gt=0, le=1e5, description="Minimum memory per GPU, GiB."
+    )
+    regions: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="Only these regions: names, globs (`europe-*`) or groups (`geo:eu`).",
+    )
+    preferredRegions: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="Prefer these regions (same patterns); others are used when none serves.",
+    )
+    excludeRegions: list[Pattern] = Field(
+        default_factory=list, max_length=MAX_LIST, description="Never these regions."
+    )
+    includeFamilies: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="Only instance types or families matching these globs (`m5`, `c6i*`).",
+    )
+    excludeFamilies: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        description="Never instance types or families matching these globs (`t2*`, `*.metal`).",
+    )
+    excludeBurstable: bool = Field(
+        default=False, description="Leave out AWS t*, Azure B-series and GCP shared-core types."
+    )
     providers: list[Literal["aws", "azure", "gcp"]] = Field(default_factory=list, max_length=3)
     maxPricePerHour: float | None = Field(default=None, gt=0, le=1e6)
     maxInterruptionRate: float | None = Field(default=None, ge=0, le=1)
     networkBandwidthGbps: float | None = Field(default=None, ge=0, le=1e5)
-    arch: str | None = Field(default=None, min_length=1, max_length=16)
+    arch: str = Field(
+        default=DEFAULT_ARCH,
+        min_length=1,
+        max_length=16,
+        description="`x86_64` (default), `arm64`, or `any`.",
+    )
     strategy: Strategy = "balanced"
     alternatives: int = Field(default=3, ge=0, le=MAX_ALTERNATIVES)
     jobHours: float | None = Field(default=None, gt=0, le=1e6)

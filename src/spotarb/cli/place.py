@@ -24,15 +24,21 @@ from spotarb.cli.requirements import (
     ArchOption,
     CheckpointHoursOption,
     CpuOption,
+    ExcludeBurstableOption,
+    ExcludeFamiliesOption,
     ExcludeRegionsOption,
     GpusOption,
     GpuTypeOption,
+    GpuTypesOption,
+    IncludeFamiliesOption,
     JobHoursOption,
     MaxAgeOption,
     MaxInterruptionOption,
     MaxPriceOption,
     MemoryOption,
     MinBandwidthOption,
+    MinGpuMemoryOption,
+    PreferRegionsOption,
     ProvidersOption,
     RegionsOption,
     RestartOverheadOption,
@@ -52,9 +58,15 @@ def place_command(
     memory: MemoryOption = 0,
     gpus: GpusOption = None,
     gpu_type: GpuTypeOption = None,
+    gpu_types: GpuTypesOption = None,
+    min_gpu_memory: MinGpuMemoryOption = None,
     regions: RegionsOption = None,
+    prefer_regions: PreferRegionsOption = None,
     exclude_regions: ExcludeRegionsOption = None,
-    arch: ArchOption = None,
+    include_families: IncludeFamiliesOption = None,
+    exclude_families: ExcludeFamiliesOption = None,
+    exclude_burstable: ExcludeBurstableOption = False,
+    arch: ArchOption = "x86_64",
     max_price: MaxPriceOption = None,
     max_interruption: MaxInterruptionOption = None,
     min_bandwidth: MinBandwidthOption = None,
@@ -86,8 +98,14 @@ def place_command(
             memory=memory,
             gpus=gpus,
             gpu_type=gpu_type,
+            gpu_types=gpu_types,
+            min_gpu_memory=min_gpu_memory,
             regions=regions,
+            prefer_regions=prefer_regions,
             exclude_regions=exclude_regions,
+            include_families=include_families,
+            exclude_families=exclude_families,
+            exclude_burstable=exclude_burstable,
             arch=arch,
             max_price=max_price,
             max_interruption=max_interruption,
@@ -123,7 +141,8 @@ def place_command(
 
 def show(decision: PlacementDecision) -> None:
     expected = decision.expected_cost is not None
-    columns = ["#", "provider", "region", "zone", "instance type", "vCPU", "mem GiB", "GPUs"]
+    columns = ["#", "provider", "region", "zone", "instance type", "arch", "vCPU", "mem GiB"]
+    columns += ["GPUs"]
     columns += ["$/h", "savings", "interrupt", "score"]
     if expected:
         columns += ["exp. hours", "$ expected"]
@@ -136,6 +155,7 @@ def show(decision: PlacementDecision) -> None:
             d.region,
             d.availability_zone or "-",
             d.instance_type,
+            d.arch,
             f"{d.vcpu:g}",
             f"{d.memory_gb:g}",
             gpus,
@@ -149,8 +169,8 @@ def show(decision: PlacementDecision) -> None:
         rows.append(row)
     console.print(
         f"[bold]Best:[/] {decision.provider} {decision.instance_type} in "
-        f"{decision.availability_zone or decision.region} at ${decision.price_per_hour:.4f}/h "
-        f"(strategy {decision.strategy})",
+        f"{decision.availability_zone or decision.region} ({decision.arch}) at "
+        f"${decision.price_per_hour:.4f}/h (strategy {decision.strategy})",
         highlight=False,
     )
     console.print(table(None, columns, rows))

@@ -23,13 +23,51 @@ GpusOption = Annotated[int | None, typer.Option("--gpus", help="Minimum GPU coun
 GpuTypeOption = Annotated[
     str | None, typer.Option("--gpu-type", help="GPU model, e.g. a100, h100, t4.")
 ]
+GpuTypesOption = Annotated[
+    str | None,
+    typer.Option("--gpu-types", help="Any of these GPU models (comma list), e.g. a100,h100."),
+]
+MinGpuMemoryOption = Annotated[
+    float | None, typer.Option("--min-gpu-memory", help="Minimum memory per GPU, GiB.")
+]
 RegionsOption = Annotated[
-    str | None, typer.Option("--regions", help="Preferred regions (comma list).")
+    str | None,
+    typer.Option(
+        "--regions",
+        help="Only these regions (comma list): names, globs (europe-*) or groups (geo:eu).",
+    ),
+]
+PreferRegionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--prefer-regions",
+        help="Prefer these regions, fall back to others (same patterns as --regions).",
+    ),
 ]
 ExcludeRegionsOption = Annotated[
-    str | None, typer.Option("--exclude-regions", help="Regions never to use (comma list).")
+    str | None, typer.Option("--exclude-regions", help="Never these regions (same patterns).")
 ]
-ArchOption = Annotated[str | None, typer.Option("--arch", help="x86_64 or arm64.")]
+IncludeFamiliesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--include-families",
+        help="Only these instance families or types (globs, comma list), e.g. m5,c6i*.",
+    ),
+]
+ExcludeFamiliesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--exclude-families", help="Never these families or types (globs), e.g. t2*,*.metal."
+    ),
+]
+ExcludeBurstableOption = Annotated[
+    bool,
+    typer.Option(
+        "--exclude-burstable",
+        help="Leave out burstable types (AWS t*, Azure B-series, GCP shared-core).",
+    ),
+]
+ArchOption = Annotated[str, typer.Option("--arch", help="x86_64 (default), arm64, or any.")]
 MaxPriceOption = Annotated[float | None, typer.Option("--max-price", help="$/h cap.")]
 MaxInterruptionOption = Annotated[
     float | None, typer.Option("--max-interruption", help="Max monthly interruption rate, 0..1.")
@@ -66,8 +104,14 @@ FLAGS = {
     "min_memory_gb": "--memory",
     "gpu_count": "--gpus",
     "gpu_type": "--gpu-type",
-    "preferred_regions": "--regions",
+    "regions": "--regions",
+    "preferred_regions": "--prefer-regions",
     "exclude_regions": "--exclude-regions",
+    "min_gpu_memory_gb": "--min-gpu-memory",
+    "gpu_types": "--gpu-types",
+    "include_families": "--include-families",
+    "exclude_families": "--exclude-families",
+    "exclude_burstable": "--exclude-burstable",
     "arch": "--arch",
     "max_price_per_hour": "--max-price",
     "max_interruption_rate": "--max-interruption",
@@ -90,9 +134,15 @@ def requirement_fields(
     memory: float,
     gpus: int | None,
     gpu_type: str | None,
+    gpu_types: str | None,
+    min_gpu_memory: float | None,
     regions: str | None,
+    prefer_regions: str | None,
     exclude_regions: str | None,
-    arch: str | None,
+    include_families: str | None,
+    exclude_families: str | None,
+    exclude_burstable: bool,
+    arch: str,
     max_price: float | None,
     max_interruption: float | None,
     min_bandwidth: float | None,
@@ -108,8 +158,14 @@ def requirement_fields(
         "min_memory_gb": memory,
         "gpu_count": gpus,
         "gpu_type": gpu_type,
-        "preferred_regions": split_list(regions),
+        "gpu_types": split_list(gpu_types),
+        "min_gpu_memory_gb": min_gpu_memory,
+        "regions": split_list(regions),
+        "preferred_regions": split_list(prefer_regions),
         "exclude_regions": split_list(exclude_regions),
+        "include_families": split_list(include_families),
+        "exclude_families": split_list(exclude_families),
+        "exclude_burstable": exclude_burstable,
         "arch": arch,
         "max_price_per_hour": max_price,
         "max_interruption_rate": max_interruption,

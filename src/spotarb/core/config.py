@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    #: Seconds between schedule ticks (the seed's one-minute cron).
+    #: Seconds between schedule ticks (one minute).
     tick_seconds: float = Field(default=60.0, gt=0)
     #: Seconds between runs of each feed.
     aws_interval: float = Field(default=60.0, gt=0)

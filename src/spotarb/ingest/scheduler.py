@@ -1,4 +1,4 @@
-"""The collection schedule: a one-minute tick (the seed's cron), one interval per feed.
+"""The collection schedule: a one-minute tick, one interval per feed.
 
 Each tick starts every feed that is due and not already running (a feed never
 overlaps itself). A run's next due time is its interval plus jitter; after

@@ -64,7 +64,7 @@ class PlacementSummary:
 
 @dataclass(frozen=True, slots=True)
 class PlacementDecision:
-    """One place to run: the seed's fields plus the evidence behind them."""
+    """One place to run: where, at what price and score, plus the evidence behind it."""
 
     provider: str
     region: str
@@ -100,7 +100,7 @@ class PlacementDecision:
     notes: tuple[str, ...] = field(default=())
 
     def to_camel(self) -> dict[str, Any]:
-        """The decision in the seed's camelCase names (JSON-ready)."""
+        """The decision in the API's camelCase names (JSON-ready)."""
         out: dict[str, Any] = {
             "provider": self.provider,
             "region": self.region,

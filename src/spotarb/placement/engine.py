@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from spotarb.core import geo
 from spotarb.core.errors import NoPlacementError
 from spotarb.core.models import SpotPrice, utcnow
-from spotarb.placement import strategies
+from spotarb.core.rows import PRICE_COLUMNS
+from spotarb.placement import families, strategies
 from spotarb.placement.decision import PlacementDecision, PlacementSummary, ScoreBreakdown
 from spotarb.placement.explain import explain_no_match
 from spotarb.placement.requirements import WorkloadRequirements
-from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot
+from spotarb.placement.snapshot import BoolArray, IntArray, PriceSnapshot, code_mask
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +43,21 @@ Filter = tuple[str, Callable[[], BoolArray]]
 
 
 def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
-    """The active filters (name, mask builder) in the order they are applied and reported."""
+    """The active filters (name, mask builder) in the order they are applied and reported.
+
+    Patterns (regions, families) are resolved once against the snapshot's distinct
+    names, never per row.
+    """
     out: list[Filter] = []
     if req.providers:
         out.append(("providers", lambda: snap.provider_mask(req.providers)))
+    if req.regions:
+        out.append(("regions", lambda: region_pattern_mask(snap, req.regions)))
     if req.exclude_regions:
-        out.append(("exclude_regions", lambda: ~snap.region_mask(req.exclude_regions)))
-    if req.arch is not None:
-        arch_code = snap.arches.index(req.arch) if req.arch in snap.arches else -1
+        out.append(("exclude_regions", lambda: ~region_pattern_mask(snap, req.exclude_regions)))
+    arch = req.arch_filter
+    if arch is not None:
+        arch_code = snap.arches.index(arch) if arch in snap.arches else -1
         out.append(("arch", lambda: snap.arch_code == arch_code))
     if req.not_older_than is not None:
         cutoff = req.not_older_than.timestamp()
@@ -58,11 +67,27 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
     if req.min_memory_gb > 0:
         out.append(("min_memory_gb", lambda: snap.memory_gb >= req.min_memory_gb))
     need = req.gpu_minimum
-    if req.gpu_type is not None:
-        gpu_code = snap.gpu_index.get(req.gpu_type, -2)
-        out.append(("gpu", lambda: (snap.gpu_code == gpu_code) & (snap.gpu_count >= need)))
+    if req.gpu_choices:
+        codes = [snap.gpu_index[g] for g in req.gpu_choices if g in snap.gpu_index]
+        out.append(
+            (
+                "gpu",
+                lambda: (
+                    code_mask(snap.gpu_code, codes, len(snap.gpu_types)) & (snap.gpu_count >= need)
+                ),
+            )
+        )
     elif need > 0:
         out.append(("gpu", lambda: snap.is_gpu & (snap.gpu_count >= need)))
+    if req.min_gpu_memory_gb is not None:
+        least = req.min_gpu_memory_gb
+        out.append(("min_gpu_memory_gb", lambda: snap.gpu_memory_gb >= least))
+    if req.include_families:
+        out.append(("include_families", lambda: family_mask(snap, req.include_families)))
+    if req.exclude_families:
+        out.append(("exclude_families", lambda: ~family_mask(snap, req.exclude_families)))
+    if req.exclude_burstable:
+        out.append(("exclude_burstable", lambda: ~burstable_mask(snap)))
     if req.network_bandwidth_gbps is not None and req.network_bandwidth_gbps > 0:
         low = req.network_bandwidth_gbps
         out.append(("network_bandwidth_gbps", lambda: ~(snap.bandwidth < low)))
@@ -73,6 +98,26 @@ def _filters(snap: PriceSnapshot, req: WorkloadRequirements) -> list[Filter]:
         most = req.max_interruption_rate
         out.append(("max_interruption_rate", lambda: snap.rate <= most))
     return out
+
+
+def region_pattern_mask(snap: PriceSnapshot, patterns: tuple[str, ...]) -> BoolArray:
+    """Rows in a region named by ``patterns`` (names, globs, ``geo:`` groups)."""
+    if all(map(geo.is_plain, patterns)):
+        return snap.region_mask(patterns)
+    codes = snap.matching("region", patterns, snap.regions, geo.region_matches)
+    return code_mask(snap.region_code, codes, len(snap.regions))
+
+
+def family_mask(snap: PriceSnapshot, patterns: tuple[str, ...]) -> BoolArray:
+    """Rows whose instance type or family matches one of ``patterns``."""
+    codes = snap.matching("family", patterns, snap.instance_types, families.family_matches)
+    return code_mask(snap.type_code, codes, len(snap.instance_types))
+
+
+def burstable_mask(snap: PriceSnapshot) -> BoolArray:
+    """Rows of a burstable (shared-core) instance type."""
+    codes = snap.matching("burstable", (), snap.instance_types, families.burstable_matches)
+    return code_mask(snap.type_code, codes, len(snap.instance_types))
 
 
 class Eligibility(NamedTuple):
@@ -157,7 +202,7 @@ def place(
     matched = left
     preference = "not-requested"
     if req.preferred_regions:
-        preferred = mask & snap.region_mask(req.preferred_regions)
+        preferred = mask & region_pattern_mask(snap, req.preferred_regions)
         count = int(np.count_nonzero(preferred))
         if count:
             preference = "applied"
@@ -198,9 +243,21 @@ def place(
         notes.append(
             f"{bandwidth_unknown} candidates have no known network bandwidth and were not checked"
         )
-    decisions = build_decisions(snap, ranked, req, cheapest, now or utcnow())
-    head = decisions[0]
-    return replace(head, alternatives=tuple(decisions[1:]), summary=summary, notes=tuple(notes))
+    decisions = build_decisions(
+        snap, ranked, req, cheapest, now or utcnow(), summary=summary, notes=tuple(notes)
+    )
+    return decisions[0]
+
+
+_AT = {name: i for i, name in enumerate(PRICE_COLUMNS)}
+_PLAIN = itemgetter(
+    *(_AT[name] for name in (
+        "provider", "region", "availability_zone", "instance_type", "price_per_hour", "vcpu",
+        "memory_gb", "gpu_count", "gpu_type", "gpu_memory_gb", "arch",
+        "network_bandwidth_gbps", "interruption_rate", "interruption_source",
+        "on_demand_price_per_hour", "observed_at", "collected_at",
+    ))
+)  # fmt: skip
 
 
 def build_decisions(
@@ -209,55 +266,79 @@ def build_decisions(
     req: WorkloadRequirements,
     cheapest: float,
     now: datetime,
+    *,
+    summary: PlacementSummary | None = None,
+    notes: tuple[str, ...] = (),
 ) -> list[PlacementDecision]:
-    seed = req.strategy == "seed"
-    sc = strategies.scores(snap, positions, req, cheapest, seed=seed)
+    """One decision per position, best first, read straight from the snapshot's row tuples.
+
+    The first one carries the others as its alternatives, ``summary`` and ``notes``.
+    """
+    weighted = req.strategy == "weighted"
+    sc = strategies.scores(snap, positions, req, cheapest, weighted=weighted)
     hours = cost = None
     if req.job_hours is not None:
-        hours = strategies.expected_hours(snap, positions, req).tolist()
-        cost = (snap.price[positions] * strategies.expected_hours(snap, positions, req)).tolist()
+        wall = strategies.expected_hours(snap, positions, req)
+        hours = wall.tolist()
+        cost = (snap.price[positions] * wall).tolist()
     now_ts = now.astimezone(UTC).timestamp()
     flagged = bool(req.network_bandwidth_gbps)
-    out: list[PlacementDecision] = []
     price_s, avail_s, eff_s, total_s = (
         sc.price_score.tolist(),
         sc.availability.tolist(),
         sc.efficiency.tolist(),
         sc.total.tolist(),
     )
-    for i, pos in enumerate(positions.tolist()):
-        row = snap.rows[pos]
-        out.append(
-            PlacementDecision(
-                provider=row.provider,
-                region=row.region,
-                availability_zone=row.availability_zone,
-                instance_type=row.instance_type,
-                price_per_hour=row.price_per_hour,
-                score=total_s[i],
-                rank=i + 1,
-                strategy=req.strategy,
-                vcpu=row.vcpu,
-                memory_gb=row.memory_gb,
-                gpu_count=row.gpu_count,
-                gpu_type=row.gpu_type,
-                gpu_memory_gb=row.gpu_memory_gb,
-                arch=row.arch,
-                network_bandwidth_gbps=row.network_bandwidth_gbps,
-                bandwidth_unverified=flagged and row.network_bandwidth_gbps is None,
-                interruption_rate=row.interruption_rate,
-                interruption_source=row.interruption_source,
-                on_demand_price_per_hour=row.on_demand_price_per_hour,
-                savings_pct=row.savings_pct,
-                observed_at=row.observed_at,
-                collected_at=row.collected_at,
-                data_age_seconds=max(0.0, now_ts - row.collected_at.timestamp()),
-                breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
-                expected_hours=hours[i] if hours is not None else None,
-                expected_cost=cost[i] if cost is not None else None,
-            )
+    rows = snap.rows
+    tuples = rows.tuples_at(positions)
+
+    def decision(
+        i: int,
+        alternatives: tuple[PlacementDecision, ...] = (),
+        summary: PlacementSummary | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> PlacementDecision:
+        (
+            provider, region, zone, instance_type, price, vcpu, memory, gpu_count, gpu_type,
+            gpu_memory, arch, bandwidth, rate, rate_source, on_demand, observed, collected,
+        ) = _PLAIN(tuples[i])  # fmt: skip
+        collected_at = rows.time(collected)
+        return PlacementDecision(
+            provider=provider,
+            region=region,
+            availability_zone=zone,
+            instance_type=instance_type,
+            price_per_hour=price,
+            score=total_s[i],
+            rank=i + 1,
+            strategy=req.strategy,
+            vcpu=vcpu,
+            memory_gb=memory,
+            gpu_count=gpu_count,
+            gpu_type=gpu_type,
+            gpu_memory_gb=gpu_memory,
+            arch=arch,
+            network_bandwidth_gbps=bandwidth,
+            bandwidth_unverified=flagged and bandwidth is None,
+            interruption_rate=rate,
+            interruption_source=rate_source,
+            on_demand_price_per_hour=on_demand,
+            savings_pct=None if on_demand is None else 100.0 * (1.0 - price / on_demand),
+            observed_at=rows.time(observed),
+            collected_at=collected_at,
+            data_age_seconds=max(0.0, now_ts - collected_at.timestamp()),
+            breakdown=ScoreBreakdown(price_s[i], avail_s[i], eff_s[i]),
+            expected_hours=hours[i] if hours is not None else None,
+            expected_cost=cost[i] if cost is not None else None,
+            alternatives=alternatives,
+            summary=summary,
+            notes=notes,
         )
-    return out
+
+    if not tuples:
+        return []
+    alternatives = tuple(decision(i) for i in range(1, len(tuples)))
+    return [decision(0, alternatives, summary, notes), *alternatives]
 
 
 def find_optimal_placement(
@@ -266,10 +347,10 @@ def find_optimal_placement(
     *,
     now: datetime | None = None,
 ) -> PlacementDecision:
-    """The seed's ``findOptimalPlacement``: best place plus alternatives, or NoPlacementError.
+    """The best place plus alternatives, or NoPlacementError.
 
     ``requirements`` may be a :class:`WorkloadRequirements` or a mapping with the
-    seed's camelCase (or snake_case) keys; ``prices`` any iterable of
+    API's camelCase (or snake_case) keys; ``prices`` any iterable of
     :class:`SpotPrice` or a prepared :class:`PriceSnapshot` (reuse one for speed).
     """
     req = (

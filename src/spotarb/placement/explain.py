@@ -11,8 +11,8 @@ from spotarb.placement.snapshot import BoolArray, PriceSnapshot
 def describe(req: WorkloadRequirements) -> str:
     """A short phrase for the requirements, e.g. ``nvidia-h100 ×8 at ≤ $20.00/h``."""
     parts: list[str] = []
-    if req.gpu_type is not None:
-        parts.append(f"{req.gpu_type} ×{req.gpu_minimum}")
+    if req.gpu_choices:
+        parts.append(f"{' or '.join(req.gpu_choices)} ×{req.gpu_minimum}")
     elif req.gpu_minimum:
         parts.append(f"{req.gpu_minimum}+ GPU instance")
     else:
@@ -21,8 +21,10 @@ def describe(req: WorkloadRequirements) -> str:
         parts.append(f"with ≥ {req.min_cpu:g} vCPU")
     if req.min_memory_gb:
         parts.append(f"{'and' if req.min_cpu else 'with'} ≥ {req.min_memory_gb:g} GiB")
-    if req.arch:
-        parts.append(f"on {req.arch}")
+    if req.min_gpu_memory_gb is not None:
+        parts.append(f"with ≥ {req.min_gpu_memory_gb:g} GiB per GPU")
+    if req.arch_filter:
+        parts.append(f"on {req.arch_filter}")
     if req.network_bandwidth_gbps:
         parts.append(f"with ≥ {req.network_bandwidth_gbps:g} Gbps")
     if req.max_interruption_rate is not None:
@@ -66,15 +68,17 @@ def explain_no_match(
         pos = int(idx[np.argmax(snap.memory_gb[idx])])
         return f"{head}; the largest match has {snap.memory_gb[pos]:g} GiB ({_where(snap, pos)})"
     if blocking == "gpu":
-        if req.gpu_type is not None:
-            same = idx[snap.gpu_code[idx] == snap.gpu_index.get(req.gpu_type, -2)]
+        if req.gpu_choices:
+            wanted = " or ".join(req.gpu_choices)
+            codes = [snap.gpu_index[g] for g in req.gpu_choices if g in snap.gpu_index]
+            same = idx[np.isin(snap.gpu_code[idx], codes)]
             if same.size:
                 pos = int(same[np.argmax(snap.gpu_count[same])])
                 return (
-                    f"{head}; the most {req.gpu_type} on one instance is "
+                    f"{head}; the most {wanted} on one instance is "
                     f"{snap.gpu_count[pos]} ({_where(snap, pos)})"
                 )
-            return f"{head}; no remaining candidate has a {req.gpu_type}"
+            return f"{head}; no remaining candidate has a {wanted}"
         gpus = idx[snap.is_gpu[idx]]
         if gpus.size:
             pos = int(gpus[np.argmax(snap.gpu_count[gpus])])
@@ -92,10 +96,36 @@ def explain_no_match(
     if blocking == "providers":
         present = ", ".join(snap.providers) or "none"
         return f"{head}; there are no prices from {', '.join(req.providers)} (present: {present})"
+    if blocking == "regions":
+        where = sorted({snap.regions[c] for c in np.unique(snap.region_code[idx]).tolist()})
+        shown = ", ".join(where[:8]) + (", …" if len(where) > 8 else "")
+        return (
+            f"{head}; no candidate is in {', '.join(req.regions)} "
+            f"(the {left} candidates are in {shown})"
+        )
     if blocking == "exclude_regions":
         return (
             f"{head}; every candidate is in an excluded region ({', '.join(req.exclude_regions)})"
         )
     if blocking == "arch":
         return f"{head}; none of the {left} candidates is {req.arch}"
+    if blocking == "min_gpu_memory_gb":
+        known = idx[~np.isnan(snap.gpu_memory_gb[idx])]
+        if known.size == 0:
+            return f"{head}; none of the {left} candidates has a known GPU memory"
+        pos = int(known[np.argmax(snap.gpu_memory_gb[known])])
+        return (
+            f"{head}; the most GPU memory among {left} candidates is "
+            f"{snap.gpu_memory_gb[pos]:g} GiB per GPU ({_where(snap, pos)})"
+        )
+    if blocking == "include_families":
+        return (
+            f"{head}; none of the {left} candidates is of family {', '.join(req.include_families)}"
+        )
+    if blocking == "exclude_families":
+        return (
+            f"{head}; every candidate is of an excluded family ({', '.join(req.exclude_families)})"
+        )
+    if blocking == "exclude_burstable":
+        return f"{head}; all {left} candidates are burstable (shared-core) types"
     return f"{head}; the {blocking} filter removed the last {left} candidates"

@@ -10,8 +10,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from spotarb.core.geo import region_matches
 from spotarb.core.gpus import is_gpu
 from spotarb.core.models import SpotPrice
+from spotarb.placement.families import family_matches, is_burstable
 from spotarb.placement.requirements import WorkloadRequirements
 from spotarb.placement.snapshot import band_of, hazard, quantize_one
 
@@ -26,7 +28,7 @@ class ReferenceResult:
     excluded_unknown_interruption: int = 0
 
 
-def seed_score(row: SpotPrice, req: WorkloadRequirements) -> float:
+def weighted_score(row: SpotPrice, req: WorkloadRequirements) -> float:
     price_score = max(0.0, 100.0 - 10.0 * row.price_per_hour)
     return _total(price_score, row, req)
 
@@ -60,8 +62,10 @@ def expected_cost(row: SpotPrice, req: WorkloadRequirements) -> float:
 def _passes(name: str, row: SpotPrice, req: WorkloadRequirements) -> bool:
     if name == "providers":
         return row.provider in req.providers
+    if name == "regions":
+        return region_matches(req.regions, row.region)
     if name == "exclude_regions":
-        return row.region not in req.exclude_regions
+        return not region_matches(req.exclude_regions, row.region)
     if name == "arch":
         return row.arch == req.arch
     if name == "not_older_than":
@@ -74,7 +78,18 @@ def _passes(name: str, row: SpotPrice, req: WorkloadRequirements) -> bool:
     if name == "gpu":
         if req.gpu_type is not None:
             return row.gpu_type == req.gpu_type and row.gpu_count >= max(1, req.gpu_count or 0)
+        if req.gpu_types:
+            return row.gpu_type in req.gpu_types and row.gpu_count >= max(1, req.gpu_count or 0)
         return is_gpu(row.gpu_type) and row.gpu_count >= (req.gpu_count or 0)
+    if name == "min_gpu_memory_gb":
+        memory = row.gpu_memory_gb
+        return memory is not None and memory >= (req.min_gpu_memory_gb or 0.0)
+    if name == "include_families":
+        return family_matches(req.include_families, row.instance_type)
+    if name == "exclude_families":
+        return not family_matches(req.exclude_families, row.instance_type)
+    if name == "exclude_burstable":
+        return not is_burstable(row.instance_type)
     if name == "network_bandwidth_gbps":
         bandwidth = row.network_bandwidth_gbps
         return bandwidth is None or bandwidth >= (req.network_bandwidth_gbps or 0.0)
@@ -90,9 +105,11 @@ def _active(req: WorkloadRequirements) -> list[str]:
     names = []
     if req.providers:
         names.append("providers")
+    if req.regions:
+        names.append("regions")
     if req.exclude_regions:
         names.append("exclude_regions")
-    if req.arch is not None:
+    if req.arch != "any":
         names.append("arch")
     if req.not_older_than is not None:
         names.append("not_older_than")
@@ -100,8 +117,16 @@ def _active(req: WorkloadRequirements) -> list[str]:
         names.append("min_cpu")
     if req.min_memory_gb > 0:
         names.append("min_memory_gb")
-    if req.gpu_type is not None or (req.gpu_count or 0) > 0:
+    if req.gpu_type is not None or req.gpu_types or (req.gpu_count or 0) > 0:
         names.append("gpu")
+    if req.min_gpu_memory_gb is not None:
+        names.append("min_gpu_memory_gb")
+    if req.include_families:
+        names.append("include_families")
+    if req.exclude_families:
+        names.append("exclude_families")
+    if req.exclude_burstable:
+        names.append("exclude_burstable")
     if req.network_bandwidth_gbps:
         names.append("network_bandwidth_gbps")
     if req.max_price_per_hour is not None:
@@ -129,7 +154,7 @@ def reference_place(prices: Iterable[SpotPrice], req: WorkloadRequirements) -> R
             return result
         candidates = kept
     if req.preferred_regions:
-        preferred = [row for row in candidates if row.region in req.preferred_regions]
+        preferred = [row for row in candidates if region_matches(req.preferred_regions, row.region)]
         if preferred:
             result.region_preference = "applied"
             result.removed_by["preferred_regions"] = len(candidates) - len(preferred)
@@ -149,8 +174,8 @@ def reference_place(prices: Iterable[SpotPrice], req: WorkloadRequirements) -> R
 
     def key(row: SpotPrice) -> tuple[float, ...]:
         strategy = req.strategy
-        if strategy == "seed":
-            primary: tuple[float, ...] = (quantize_one(-seed_score(row, req)),)
+        if strategy == "weighted":
+            primary: tuple[float, ...] = (quantize_one(-weighted_score(row, req)),)
         elif strategy == "balanced":
             primary = (quantize_one(-balanced_score(row, req, cheapest)),)
         elif strategy == "lowest-price":
@@ -167,7 +192,9 @@ def reference_place(prices: Iterable[SpotPrice], req: WorkloadRequirements) -> R
     ordered = sorted(candidates, key=lambda row: (key(row), tie(row)))
     for row in ordered[: req.alternatives + 1]:
         score = (
-            seed_score(row, req) if req.strategy == "seed" else balanced_score(row, req, cheapest)
+            weighted_score(row, req)
+            if req.strategy == "weighted"
+            else balanced_score(row, req, cheapest)
         )
         result.ranked.append((row, score))
     return result

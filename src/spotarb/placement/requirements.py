@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, cast, get_args
 
 from spotarb.core.errors import ValidationError
+from spotarb.core.geo import check_region_pattern
 from spotarb.core.gpus import require_gpu
 from spotarb.core.models import ARCHES, PROVIDERS, finite_number
 
 Strategy = Literal[
     "balanced",
-    "seed",
+    "weighted",
     "lowest-price",
     "capacity-optimized",
     "price-capacity-optimized",
@@ -27,6 +28,10 @@ Strategy = Literal[
 STRATEGIES: Final[tuple[str, ...]] = get_args(Strategy)
 DEFAULT_STRATEGY: Final = "balanced"
 MAX_ALTERNATIVES: Final = 50
+DEFAULT_ARCH: Final = "x86_64"
+#: ``arch`` value that turns the architecture filter off.
+ANY_ARCH: Final = "any"
+MAX_PATTERN: Final = 128
 
 _ARCH_ALIASES: Final[dict[str, str]] = {
     "x86_64": "x86_64",
@@ -36,9 +41,10 @@ _ARCH_ALIASES: Final[dict[str, str]] = {
     "arm64": "arm64",
     "aarch64": "arm64",
     "arm": "arm64",
+    "any": ANY_ARCH,
 }
 
-#: The seed's camelCase requirement names → snake_case fields.
+#: The API's camelCase requirement names → snake_case fields.
 CAMEL_REQUIREMENTS: Final[dict[str, str]] = {
     "minCPU": "min_cpu",
     "minCpu": "min_cpu",
@@ -51,6 +57,12 @@ CAMEL_REQUIREMENTS: Final[dict[str, str]] = {
     "networkBandwidthGbps": "network_bandwidth_gbps",
     "providers": "providers",
     "excludeRegions": "exclude_regions",
+    "regions": "regions",
+    "minGPUMemoryGB": "min_gpu_memory_gb",
+    "gpuTypes": "gpu_types",
+    "includeFamilies": "include_families",
+    "excludeFamilies": "exclude_families",
+    "excludeBurstable": "exclude_burstable",
     "arch": "arch",
     "strategy": "strategy",
     "alternatives": "alternatives",
@@ -105,14 +117,38 @@ def _names(name: str, value: object) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _patterns(name: str, value: object) -> tuple[str, ...]:
+    """Region or family patterns: non-empty, bounded, no control characters."""
+    out = _names(name, value)
+    for pattern in out:
+        if len(pattern) > MAX_PATTERN or not pattern.isprintable():
+            raise ValidationError(
+                name, pattern, f"must be printable and at most {MAX_PATTERN} characters"
+            )
+    return out
+
+
+def _region_patterns(name: str, value: object) -> tuple[str, ...]:
+    return tuple(
+        dict.fromkeys(check_region_pattern(name, pattern) for pattern in _patterns(name, value))
+    )
+
+
+def _family_patterns(name: str, value: object) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(pattern.lower() for pattern in _patterns(name, value)))
+
+
 @dataclass(frozen=True, slots=True)
 class WorkloadRequirements:
     """A workload's needs and how to rank the places that meet them.
 
-    ``min_cpu``/``min_memory_gb``/``gpu_count``/``gpu_type``/``preferred_regions``/
-    ``max_price_per_hour``/``max_interruption_rate``/``network_bandwidth_gbps`` are
-    the seed's; the rest extend it. ``not_older_than`` drops prices collected
-    before that instant (the service's staleness cut-off).
+    ``regions`` limits the places (region names, globs such as ``europe-*`` or groups
+    such as ``geo:eu``, see :mod:`spotarb.core.geo`); ``exclude_regions`` and
+    ``preferred_regions`` take the same patterns. ``include_families`` and
+    ``exclude_families`` are globs over the instance type and its family (see
+    :mod:`spotarb.placement.families`). ``arch`` defaults to ``x86_64``; ``"any"``
+    turns the filter off. ``not_older_than`` drops prices collected before that
+    instant (the service's staleness cut-off).
     """
 
     min_cpu: float = 0.0
@@ -125,13 +161,19 @@ class WorkloadRequirements:
     network_bandwidth_gbps: float | None = None
     providers: tuple[str, ...] = ()
     exclude_regions: tuple[str, ...] = ()
-    arch: str | None = None
+    arch: str = DEFAULT_ARCH
     strategy: Strategy = "balanced"
     alternatives: int = 3
     job_hours: float | None = None
     checkpoint_hours: float | None = None
     restart_overhead_hours: float = 0.1
     not_older_than: datetime | None = field(default=None)
+    regions: tuple[str, ...] = ()
+    min_gpu_memory_gb: float | None = None
+    gpu_types: tuple[str, ...] = ()
+    include_families: tuple[str, ...] = ()
+    exclude_families: tuple[str, ...] = ()
+    exclude_burstable: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -143,8 +185,28 @@ class WorkloadRequirements:
             if not isinstance(self.gpu_type, str) or not self.gpu_type.strip():
                 raise ValidationError("gpu_type", self.gpu_type, "must be a GPU name")
             put(self, "gpu_type", require_gpu(self.gpu_type, "gpu_type"))
-        put(self, "preferred_regions", _names("preferred_regions", self.preferred_regions))
-        put(self, "exclude_regions", _names("exclude_regions", self.exclude_regions))
+        for name in ("preferred_regions", "exclude_regions", "regions"):
+            put(self, name, _region_patterns(name, getattr(self, name)))
+        for name in ("include_families", "exclude_families"):
+            put(self, name, _family_patterns(name, getattr(self, name)))
+        gpu_types = tuple(
+            dict.fromkeys(require_gpu(g, "gpu_types") for g in _names("gpu_types", self.gpu_types))
+        )
+        if gpu_types and self.gpu_type is not None:
+            raise ValidationError(
+                "gpu_types", list(gpu_types), "give gpu_type or gpu_types, not both"
+            )
+        put(self, "gpu_types", gpu_types)
+        if self.min_gpu_memory_gb is not None:
+            put(
+                self,
+                "min_gpu_memory_gb",
+                _positive("min_gpu_memory_gb", self.min_gpu_memory_gb),
+            )
+        if not isinstance(self.exclude_burstable, bool):
+            raise ValidationError(
+                "exclude_burstable", self.exclude_burstable, "must be true or false"
+            )
         providers = _names("providers", self.providers)
         for provider in providers:
             if provider not in PROVIDERS:
@@ -169,11 +231,10 @@ class WorkloadRequirements:
                 "network_bandwidth_gbps",
                 _at_least("network_bandwidth_gbps", self.network_bandwidth_gbps, 0),
             )
-        if self.arch is not None:
-            arch = _ARCH_ALIASES.get(str(self.arch).strip().lower())
-            if arch is None:
-                raise ValidationError("arch", self.arch, f"must be one of {', '.join(ARCHES)}")
-            put(self, "arch", arch)
+        arch = _ARCH_ALIASES.get(str(self.arch or DEFAULT_ARCH).strip().lower())
+        if arch is None:
+            raise ValidationError("arch", self.arch, f"must be one of {', '.join(ARCHES)}, any")
+        put(self, "arch", arch)
         if self.strategy not in STRATEGIES:
             raise ValidationError(
                 "strategy", self.strategy, f"must be one of {', '.join(STRATEGIES)}"
@@ -200,11 +261,21 @@ class WorkloadRequirements:
     def gpu_minimum(self) -> int:
         """The GPU count a candidate must have (0 = no GPU requirement)."""
         count = self.gpu_count or 0
-        return max(1, count) if self.gpu_type is not None else count
+        return max(1, count) if self.gpu_choices else count
+
+    @property
+    def gpu_choices(self) -> tuple[str, ...]:
+        """The GPU models accepted (any of them); empty = any GPU model."""
+        return (self.gpu_type,) if self.gpu_type is not None else self.gpu_types
+
+    @property
+    def arch_filter(self) -> str | None:
+        """The architecture candidates must have; None when ``arch`` is ``any``."""
+        return None if self.arch == ANY_ARCH else self.arch
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> WorkloadRequirements:
-        """Build from snake_case or the seed's camelCase keys; unknown keys are refused."""
+        """Build from snake_case or the API's camelCase keys; unknown keys are refused."""
         known = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in data.items():

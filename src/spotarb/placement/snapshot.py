@@ -1,6 +1,7 @@
 """The columnar, immutable snapshot of current prices that the engine queries.
 
-Built once from the store (or any iterable of :class:`SpotPrice`) and shared by
+Built once from plain rows (:meth:`PriceSnapshot.from_rows`, what the store reads) or
+any iterable of :class:`SpotPrice`, and shared by
 every request: all arrays are read-only, nothing mutates after construction, so
 one snapshot can serve many threads at once. Rows are sorted by the engine's
 tie-break order (price, provider, region, zone, instance type), so a row's
@@ -11,24 +12,25 @@ Strategies that rank by interruption first get their own pre-ordered views.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from spotarb.core.gpus import is_gpu
 from spotarb.core.models import SpotPrice, utcnow
+from spotarb.core.rows import PRICE_COLUMNS, Row, from_row, to_rows
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Monthly interruption rate assumed when a row has none (the seed's 0.1).
+#: Monthly interruption rate assumed when a row has none.
 DEFAULT_INTERRUPTION_RATE: Final = 0.1
 #: Upper bounds of the interruption bands (<5%, 5–10%, 10–15%, 15–20%, >20%).
 BAND_EDGES: Final[tuple[float, ...]] = (0.05, 0.10, 0.15, 0.20)
@@ -66,42 +68,102 @@ def band_of(rate: float | None) -> int:
     return len(BAND_EDGES)
 
 
-#: Snapshot order = tie-break order.
-_TIE_ORDER: Final = attrgetter(
-    "price_per_hour", "provider", "region", "availability_zone", "instance_type"
-)
-_COLUMNS: Final = attrgetter(
-    "price_per_hour", "vcpu", "memory_gb", "gpu_count", "gpu_type", "arch",
-    "network_bandwidth_gbps", "interruption_rate", "collected_at", "provider", "region",
-)  # fmt: skip
-
-
 def _readonly(array: npt.NDArray[np.generic]) -> None:
     array.flags.writeable = False
 
 
-def _codes(values: Sequence[Any]) -> tuple[tuple[str, ...], dict[str, int], IntArray]:
-    names = tuple(sorted(set(values)))
-    index = {name: i for i, name in enumerate(names)}
-    codes = np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
-    return names, index, codes
+_AT: Final = {name: i for i, name in enumerate(PRICE_COLUMNS)}
+_GET: Final = {name: itemgetter(i) for name, i in _AT.items()}
 
 
-def _opt(values: Iterable[Any]) -> FloatArray:
-    return np.array([math.nan if v is None else v for v in values], dtype=np.float64)
+def _codes(rows: Sequence[Row], name: str) -> tuple[tuple[str, ...], IntArray]:
+    """A text column as codes: the sorted distinct values, and each row's rank among them."""
+    values = list(map(_GET[name], rows))
+    names = tuple(sorted(dict.fromkeys(values)))
+    index = {value: i for i, value in enumerate(names)}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
+    return names, codes
+
+
+def _numbers(rows: Sequence[Row], name: str) -> FloatArray:
+    """A column that is never empty, as floats."""
+    return np.fromiter(map(_GET[name], rows), dtype=np.float64, count=len(rows))
+
+
+def _optional(rows: Sequence[Row], name: str) -> FloatArray:
+    """A column that may be empty (``None`` → NaN); its values repeat, so map the distinct ones."""
+    values = list(map(_GET[name], rows))
+    lookup = {value: math.nan if value is None else float(value) for value in set(values)}
+    return np.fromiter(map(lookup.__getitem__, values), dtype=np.float64, count=len(values))
+
+
+class SnapshotRows(Sequence[SpotPrice]):
+    """The snapshot's rows in snapshot order; a :class:`SpotPrice` is built on access.
+
+    Holds the input rows and the snapshot order (no reordered copy): only the few rows
+    a decision shows are ever turned into objects.
+    """
+
+    __slots__ = ("_order", "_rows", "_times")
+
+    def __init__(self, rows: tuple[Row, ...], order: IntArray) -> None:
+        self._rows = rows
+        self._order = order
+        self._times: dict[str, datetime] = {}
+
+    def tuple_at(self, index: int) -> Row:
+        """The plain row at snapshot position ``index``."""
+        return self._rows[self._order[index]]
+
+    def tuples_at(self, positions: IntArray) -> list[Row]:
+        """The plain rows at several snapshot positions, in that order."""
+        rows = self._rows
+        return [rows[i] for i in self._order[positions].tolist()]
+
+    def time(self, text: str) -> datetime:
+        """A row's ISO timestamp as a datetime (parsed once per distinct text)."""
+        when = self._times.get(text)
+        if when is None:
+            when = self._times.setdefault(text, datetime.fromisoformat(text))
+        return when
+
+    @property
+    def tuples(self) -> tuple[Row, ...]:
+        """Every plain row (:data:`~spotarb.core.rows.PRICE_COLUMNS` order), in snapshot order."""
+        return tuple(map(self._rows.__getitem__, self._order.tolist()))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> SpotPrice: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SpotPrice]: ...
+    def __getitem__(self, index: int | slice) -> SpotPrice | Sequence[SpotPrice]:
+        rows, times = self._rows, self._times
+        if isinstance(index, slice):
+            return [from_row(rows[i], times) for i in self._order[index].tolist()]
+        return from_row(rows[self._order[index]], times)
+
+    def __iter__(self) -> Iterator[SpotPrice]:
+        rows, times = self._rows, self._times
+        for i in self._order.tolist():
+            yield from_row(rows[i], times)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class PriceSnapshot:
     """Read-only columns of current Linux spot prices, cheapest first."""
 
-    rows: tuple[SpotPrice, ...]
+    rows: SnapshotRows
     price: FloatArray
     vcpu: FloatArray
     memory_gb: FloatArray
     gpu_count: IntArray
     gpu_code: IntArray
     is_gpu: BoolArray
+    #: GPU memory per GPU, GiB (NaN when unknown or no GPU).
+    gpu_memory_gb: FloatArray
     arch_code: IntArray
     bandwidth: FloatArray
     rate: FloatArray
@@ -109,7 +171,8 @@ class PriceSnapshot:
     collected_ts: FloatArray
     provider_code: IntArray
     region_code: IntArray
-    #: 100·(1 − r), r = 0.1 when unknown (the seed's availability score).
+    type_code: IntArray
+    #: 100·(1 − r), r = 0.1 when unknown (the weighted and balanced availability score).
     availability: FloatArray
     #: Hourly hazard λ = −ln(1 − r)/730, r = 0.1 when unknown.
     hazard: FloatArray
@@ -126,6 +189,7 @@ class PriceSnapshot:
     provider_index: Mapping[str, int]
     regions: tuple[str, ...]
     region_index: Mapping[str, int]
+    instance_types: tuple[str, ...]
     gpu_types: tuple[str, ...]
     gpu_index: Mapping[str, int]
     arches: tuple[str, ...]
@@ -134,6 +198,10 @@ class PriceSnapshot:
     dropped_duplicates: int
     oldest_collected_at: datetime | None
     newest_collected_at: datetime | None
+    #: Pattern → matching codes, resolved once per distinct pattern set (see :meth:`matching`).
+    _resolved: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(
+        default_factory=dict, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -143,108 +211,135 @@ class PriceSnapshot:
         cls, prices: Iterable[SpotPrice], *, data_version: int | None = None
     ) -> PriceSnapshot:
         """Snapshot ``prices``: Linux rows only, one row per key (the latest observed wins)."""
-        latest: dict[tuple[str, str, str, str, str], SpotPrice] = {}
-        seen = 0
-        for row in prices:
-            if row.os != "linux":
-                continue
-            seen += 1
-            key = row.key
-            old = latest.get(key)
-            if old is None or (row.observed_at, row.collected_at) >= (
-                old.observed_at,
-                old.collected_at,
-            ):
-                latest[key] = row
-        rows = tuple(sorted(latest.values(), key=_TIE_ORDER))
+        return cls.from_rows(to_rows(prices), data_version=data_version)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row], *, data_version: int | None = None) -> PriceSnapshot:
+        """Snapshot plain rows (:data:`~spotarb.core.rows.PRICE_COLUMNS` order, ISO timestamps).
+
+        Linux rows only, one row per key: of rows sharing a key, the one with the latest
+        ``(observed_at, collected_at)`` wins, the later one in ``rows`` on a tie. The
+        numpy columns are read column by column from the tuples, never one object per row.
+        """
+        if set(map(_GET["os"], rows)) - {"linux"}:
+            rows = tuple(row for row in rows if row[_AT["os"]] == "linux")
+        elif not isinstance(rows, tuple):
+            rows = tuple(rows)
         n = len(rows)
-        columns = list(zip(*map(_COLUMNS, rows), strict=True)) if n else [()] * 11
-        (
-            prices_col, vcpu_col, memory_col, gpus_col, gpu_col, arch_col, bandwidth_col,
-            rate_col, collected_col, provider_col, region_col,
-        ) = columns  # fmt: skip
-        price = np.array(prices_col, dtype=np.float64)
-        vcpu = np.array(vcpu_col, dtype=np.float64)
-        memory = np.array(memory_col, dtype=np.float64)
-        gpu_count = np.array(gpus_col, dtype=np.int64)
-        gpu_names = [g or "" for g in gpu_col]
-        gpu_types, gpu_index, gpu_code = _codes(gpu_names)
-        if "" in gpu_index:
-            gpu_code = np.where(gpu_code == gpu_index[""], -1, gpu_code)
-        gpu_flags = np.array([is_gpu(name) for name in gpu_types], dtype=np.bool_)
-        is_gpu_row = gpu_flags[gpu_code] & (gpu_code >= 0) if n else np.zeros(0, np.bool_)
-        arches, _, arch_code = _codes(arch_col)
-        bandwidth = _opt(bandwidth_col)
-        rate = _opt(rate_col)
+        providers, provider_code = _codes(rows, "provider")
+        regions, region_code = _codes(rows, "region")
+        _, zone_code = _codes(rows, "availability_zone")
+        instance_types, type_code = _codes(rows, "instance_type")
+        price = _numbers(rows, "price_per_hour")
+        collected_text = list(map(_GET["collected_at"], rows))
+        stamps = _timestamps(rows, collected_text)
+        order = _unique_latest(
+            rows, stamps, price, (provider_code, region_code, zone_code, type_code)
+        )
+        _readonly(order)
+        # Columns are read in input order (the order the rows sit in memory), then reordered.
+        gpu_column = list(map(_GET["gpu_type"], rows))
+        gpu_names = tuple(sorted({g for g in set(gpu_column) if g}))
+        gpu_index = {name: i for i, name in enumerate(gpu_names)}
+        gpu_lookup: dict[str | None, int] = {**gpu_index, None: -1, "": -1}
+        gpu_code = np.fromiter(map(gpu_lookup.__getitem__, gpu_column), np.int64, n)[order]
+        gpu_flags = np.array([is_gpu(name) for name in gpu_names] + [False], dtype=np.bool_)
+        arches, arch_code = _codes(rows, "arch")
+        rate_column = list(map(_GET["interruption_rate"], rows))
+        distinct_rates = set(rate_column)
+        rate_of = {r: math.nan if r is None else float(r) for r in distinct_rates}
+        hazard_of = {r: hazard(r) for r in distinct_rates}  # exactly what the reference uses
+        rate = np.fromiter(map(rate_of.__getitem__, rate_column), np.float64, n)
+        lam = np.fromiter(map(hazard_of.__getitem__, rate_column), np.float64, n)
+        collected = np.fromiter(map(stamps.__getitem__, collected_text), np.float64, n)[order]
+        used = (float(collected.min()), float(collected.max())) if order.size else None
+        return cls._assemble(
+            rows=SnapshotRows(rows, order),
+            price=price[order],
+            vcpu=_numbers(rows, "vcpu")[order],
+            memory_gb=_numbers(rows, "memory_gb")[order],
+            gpu_count=_numbers(rows, "gpu_count")[order].astype(np.int16),
+            gpu_code=gpu_code.astype(np.int16),
+            is_gpu=gpu_flags[gpu_code],  # code -1 reads the trailing False
+            gpu_memory_gb=_optional(rows, "gpu_memory_gb")[order],
+            arch_code=arch_code[order].astype(np.int8),
+            bandwidth=_optional(rows, "network_bandwidth_gbps")[order],
+            rate=rate[order],
+            hazard=lam[order],
+            collected_ts=collected,
+            # Narrow integer columns: equality scans over int8/int16 are several times faster.
+            provider_code=provider_code[order].astype(np.int8),
+            region_code=region_code[order].astype(np.int16 if len(regions) < 32000 else np.int32),
+            type_code=type_code[order].astype(np.int32),
+            providers=providers,
+            regions=regions,
+            instance_types=instance_types,
+            gpu_types=gpu_names,
+            arches=arches,
+            data_version=data_version,
+            dropped_duplicates=n - int(order.size),
+            oldest_collected_at=_text_at(stamps, used[0]) if used else None,
+            newest_collected_at=_text_at(stamps, used[1]) if used else None,
+        )
+
+    @classmethod
+    def _assemble(cls, **columns: Any) -> PriceSnapshot:
+        """Add the derived columns (scores, hazards, views, bounds), freeze every array."""
+        rate: FloatArray = columns["rate"]
         rate_known = ~np.isnan(rate)
-        stamps = {when: when.timestamp() for when in set(collected_col)}
-        collected = np.array([stamps[when] for when in collected_col], dtype=np.float64)
-        providers, provider_index, provider_code = _codes(provider_col)
-        regions, region_index, region_code = _codes(region_col)
-        # Narrow integer columns: equality scans over int8/int16 are several times faster.
-        provider_code = provider_code.astype(np.int8)
-        arch_code = arch_code.astype(np.int8)
-        region_code = region_code.astype(np.int16 if len(regions) < 32000 else np.int32)
-        gpu_code = gpu_code.astype(np.int16)
-        gpu_count = gpu_count.astype(np.int16)
         filled = np.where(rate_known, rate, DEFAULT_INTERRUPTION_RATE)
         availability = 100.0 * (1.0 - filled)
-        hazards = {r: hazard(r) for r in set(rate_col)}
-        lam = np.array([hazards[r] for r in rate_col], dtype=np.float64)
-        position = np.arange(n, dtype=np.int64)
         rate_key = np.where(rate_known, quantize(np.where(rate_known, rate, 0.0)), np.inf)
-        by_rate = np.lexsort((position, rate_key)).astype(np.int64)
         band = np.where(
             rate_known,
             np.searchsorted(np.array(BAND_EDGES), np.where(rate_known, rate, 0.0), side="left"),
             UNKNOWN_BAND,
         )
-        by_band = np.lexsort((position, band)).astype(np.int64)
-        suffix_avail = np.maximum.accumulate(availability[::-1])[::-1].copy()
-        suffix_vcpu = np.minimum.accumulate(vcpu[::-1])[::-1].copy()
-        suffix_mem = np.minimum.accumulate(memory[::-1])[::-1].copy()
-        arrays = (
-            price, vcpu, memory, gpu_count, gpu_code, is_gpu_row, arch_code, bandwidth, rate,
-            rate_known, collected, provider_code, region_code, availability, lam, by_rate, by_band,
-            suffix_avail, suffix_vcpu, suffix_mem,
-        )  # fmt: skip
-        for array in arrays:
-            _readonly(array)
+        vcpu, memory = columns["vcpu"], columns["memory_gb"]
+        derived: dict[str, Any] = {
+            "rate_known": rate_known,
+            "availability": availability,
+            # Stable sorts: equal keys keep snapshot (tie-break) order.
+            "by_rate": np.argsort(rate_key, kind="stable").astype(np.int64),
+            "by_band": np.argsort(band.astype(np.int8), kind="stable").astype(np.int64),
+            "suffix_max_availability": np.maximum.accumulate(availability[::-1])[::-1].copy(),
+            "suffix_min_vcpu": np.minimum.accumulate(vcpu[::-1])[::-1].copy(),
+            "suffix_min_memory": np.minimum.accumulate(memory[::-1])[::-1].copy(),
+        }
+        for value in (*columns.values(), *derived.values()):
+            if isinstance(value, np.ndarray):
+                _readonly(value)
+        names = {
+            "provider_index": columns["providers"],
+            "region_index": columns["regions"],
+            "gpu_index": columns["gpu_types"],
+        }
+        indexes: dict[str, Any] = {
+            key: MappingProxyType({name: i for i, name in enumerate(values)})
+            for key, values in names.items()
+        }
         return cls(
-            rows=rows,
-            price=price,
-            vcpu=vcpu,
-            memory_gb=memory,
-            gpu_count=gpu_count,
-            gpu_code=gpu_code,
-            is_gpu=is_gpu_row,
-            arch_code=arch_code,
-            bandwidth=bandwidth,
-            rate=rate,
-            rate_known=rate_known,
-            collected_ts=collected,
-            provider_code=provider_code,
-            region_code=region_code,
-            availability=availability,
-            hazard=lam,
-            suffix_max_availability=suffix_avail,
-            suffix_min_vcpu=suffix_vcpu,
-            suffix_min_memory=suffix_mem,
-            by_rate=by_rate,
-            by_band=by_band,
-            providers=providers,
-            provider_index=MappingProxyType(provider_index),
-            regions=regions,
-            region_index=MappingProxyType(region_index),
-            gpu_types=gpu_types,
-            gpu_index=MappingProxyType(gpu_index),
-            arches=arches,
+            **columns,
+            **derived,
+            **indexes,
             built_at=utcnow(),
-            data_version=data_version,
-            dropped_duplicates=seen - n,
-            oldest_collected_at=min(stamps, default=None),
-            newest_collected_at=max(stamps, default=None),
         )
+
+    def matching(
+        self, kind: str, patterns: tuple[str, ...], names: tuple[str, ...], test: NameTest
+    ) -> tuple[int, ...]:
+        """Codes of ``names`` (a column's distinct values) that ``test(patterns, name)`` keeps.
+
+        Resolved once per snapshot and pattern set: the answer depends on nothing else.
+        """
+        key = (kind, patterns)
+        codes = self._resolved.get(key)
+        if codes is None:
+            codes = tuple(i for i, name in enumerate(names) if test(patterns, name))
+            if len(self._resolved) >= _MAX_RESOLVED:
+                self._resolved.clear()
+            self._resolved[key] = codes
+        return codes
 
     def region_mask(self, names: Iterable[str]) -> BoolArray:
         """Rows whose region is one of ``names`` (unknown names match nothing)."""
@@ -254,6 +349,54 @@ class PriceSnapshot:
     def provider_mask(self, names: Iterable[str]) -> BoolArray:
         codes = [self.provider_index[name] for name in names if name in self.provider_index]
         return code_mask(self.provider_code, codes, len(self.providers))
+
+
+NameTest = Callable[[tuple[str, ...], str], bool]
+_MAX_RESOLVED: Final = 1024
+
+
+def _text_at(stamps: dict[str, float], when: float) -> datetime:
+    """The datetime of the timestamp text whose epoch seconds are ``when``."""
+    text = next(text for text, stamp in stamps.items() if stamp == when)
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _timestamps(rows: Sequence[Row], collected: list[str]) -> dict[str, float]:
+    """Epoch seconds of every distinct timestamp text in ``rows`` (a handful per batch)."""
+    texts = set(map(_GET["observed_at"], rows)) | set(collected)
+    return {text: datetime.fromisoformat(text).timestamp() for text in texts}
+
+
+def _unique_latest(
+    rows: Sequence[Row],
+    stamps: dict[str, float],
+    price: FloatArray,
+    key_codes: tuple[IntArray, ...],
+) -> IntArray:
+    """Positions of the rows kept (one per key, the latest observation), in tie-break order."""
+    n = len(rows)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    # Codes are ranks of sorted distinct names, so this one integer orders like the key.
+    key = np.zeros(n, dtype=np.int64)
+    for column in key_codes:
+        key = key * (int(column.max()) + 1) + column
+    by_key = np.argsort(key)  # keys are unique unless repeated, so no need for a stable sort
+    sorted_keys = key[by_key]
+    if not np.any(sorted_keys[1:] == sorted_keys[:-1]):
+        # Stable by price over key order: equal prices stay in key order.
+        result: IntArray = by_key[np.argsort(price[by_key], kind="stable")]
+        return result
+    observed = np.fromiter(map(stamps.__getitem__, map(_GET["observed_at"], rows)), np.float64, n)
+    collected = np.fromiter(map(stamps.__getitem__, map(_GET["collected_at"], rows)), np.float64, n)
+    # Within a key: latest (observed, collected), then the later row in input order.
+    by_key = np.lexsort((np.arange(n), collected, observed, key))
+    sorted_keys = key[by_key]
+    last = np.ones(n, dtype=np.bool_)
+    last[:-1] = sorted_keys[1:] != sorted_keys[:-1]
+    kept = by_key[last]
+    result = kept[np.lexsort((key[kept], price[kept]))]
+    return result
 
 
 def code_mask(column: IntArray, codes: Sequence[int], size: int) -> BoolArray:

@@ -51,21 +51,28 @@ def combine(price_score: FloatArray, availability: FloatArray, eff: FloatArray) 
     return total
 
 
-def seed_price_score(prices: FloatArray) -> FloatArray:
+def weighted_price_score(prices: FloatArray) -> FloatArray:
+    """The ``weighted`` strategy's price score: 100 − 10·price, at least 0 (absolute price)."""
     result: FloatArray = np.maximum(0.0, 100.0 - 10.0 * prices)
     return result
 
 
 def balanced_price_score(prices: FloatArray, cheapest: float) -> FloatArray:
+    """The ``balanced`` strategy's price score: 100·cheapest/price (relative to the cheapest)."""
     result: FloatArray = 100.0 * (cheapest / prices)
     return result
 
 
 def scores(
-    snap: PriceSnapshot, idx: IntArray, req: WorkloadRequirements, cheapest: float, *, seed: bool
+    snap: PriceSnapshot,
+    idx: IntArray,
+    req: WorkloadRequirements,
+    cheapest: float,
+    *,
+    weighted: bool,
 ) -> Scores:
     prices = snap.price[idx]
-    ps = seed_price_score(prices) if seed else balanced_price_score(prices, cheapest)
+    ps = weighted_price_score(prices) if weighted else balanced_price_score(prices, cheapest)
     av = snap.availability[idx]
     ef = efficiency(snap, idx, req)
     return Scores(ps, av, ef, combine(ps, av, ef))
@@ -159,16 +166,16 @@ def rank(
             return result
 
         return scan_price_order(snap, mask, want, cost, lambda i: float(snap.price[i]) * job)
-    seed = strategy == "seed"
+    weighted = strategy == "weighted"
 
     def negative_score(idx: IntArray) -> FloatArray:
-        return -scores(snap, idx, req, cheapest, seed=seed).total
+        return -scores(snap, idx, req, cheapest, weighted=weighted).total
 
     def bound(i: int) -> float:
         # Later rows cost at least price[i], are at most as available as the most
         # available of them and at most as efficient as the smallest of them.
         p = float(snap.price[i])
-        price_score = max(0.0, 100.0 - 10.0 * p) if seed else 100.0 * (cheapest / p)
+        price_score = max(0.0, 100.0 - 10.0 * p) if weighted else 100.0 * (cheapest / p)
         cpu_fit = min(1.0, req.min_cpu / float(snap.suffix_min_vcpu[i]))
         mem_fit = min(1.0, req.min_memory_gb / float(snap.suffix_min_memory[i]))
         best = (

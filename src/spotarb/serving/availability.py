@@ -1,10 +1,11 @@
 """The availability score of one price row: how likely the capacity is to stay.
 
-``100 · (1 − r)`` where ``r`` is the row's monthly interruption rate (the seed's
-formula), with ``r = 0.1`` assumed when the feed does not know it. A feed that
-also reports a *placement score* (AWS Spot Placement Score, 1–10) can pass it
-in; the two are then averaged, the placement score scaled to 0–100. No feed on
-this branch reports placement scores yet, so today the score is the seed's.
+``100 · (1 − r)`` where ``r`` is the row's monthly interruption rate (the
+formula the placement scores use), with ``r = 0.1`` assumed when the feed does
+not know it. A feed that also reports a *placement score* (AWS Spot Placement
+Score, 1–10) can pass it in; the two are then averaged, the placement score
+scaled to 0–100. No feed on this branch reports placement scores yet, so today
+the score is ``100 · (1 − r)``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Final
 
 from spotarb.core.models import SpotPrice
 
-#: Monthly interruption rate assumed when a row has none (the seed's 0.1).
+#: Monthly interruption rate assumed when a row has none.
 DEFAULT_INTERRUPTION_RATE: Final = 0.1
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Final
 
 from spotarb.core.errors import ValidationError
 from spotarb.core.gpus import GPU_IDS
 from spotarb.core.models import PROVIDERS
 from spotarb.placement import WorkloadRequirements
-from spotarb.placement.requirements import CAMEL_REQUIREMENTS, STRATEGIES
+from spotarb.placement.requirements import ANY_ARCH, CAMEL_REQUIREMENTS, DEFAULT_ARCH, STRATEGIES
+from spotarb.placement.snapshot import BAND_EDGES, band_of
 from spotarb.serving.placing import NoCurrentMatch, Placement
 from spotarb.serving.service import Service
 
@@ -25,23 +27,52 @@ LABELS: Final[dict[str, str]] = {
     "minMemoryGB": "Minimum memory (GiB)",
     "gpuCount": "GPU count",
     "gpuType": "GPU type",
+    "gpuTypes": "GPU types (any of)",
+    "minGPUMemoryGB": "Minimum memory per GPU (GiB)",
+    "arch": "Architecture",
+    "networkBandwidthGbps": "Minimum network bandwidth (Gbps)",
+    "regions": "Only these regions",
     "preferredRegions": "Preferred regions",
     "excludeRegions": "Excluded regions",
+    "includeFamilies": "Only these instance families",
+    "excludeFamilies": "Excluded instance families",
+    "excludeBurstable": "Leave out burstable types",
     "providers": "Clouds",
     "maxPricePerHour": "Max price ($/hour)",
     "maxInterruptionRate": "Max interruption rate (0–1)",
     "strategy": "Strategy",
     "jobHours": "Job hours",
+    "checkpointHours": "Checkpoint interval (hours)",
+    "restartOverheadHours": "Restart overhead (hours)",
     "alternatives": "Alternatives",
     "allowStale": "Include stale prices",
 }
-NUMBERS: Final = ("minCPU", "minMemoryGB", "maxPricePerHour", "maxInterruptionRate", "jobHours")
+NUMBERS: Final = (
+    "minCPU",
+    "minMemoryGB",
+    "minGPUMemoryGB",
+    "networkBandwidthGbps",
+    "maxPricePerHour",
+    "maxInterruptionRate",
+    "jobHours",
+    "checkpointHours",
+    "restartOverheadHours",
+)
 WHOLE: Final = ("gpuCount", "alternatives")
-LISTS: Final = ("preferredRegions", "excludeRegions")
+LISTS: Final = (
+    "gpuTypes",
+    "regions",
+    "preferredRegions",
+    "excludeRegions",
+    "includeFamilies",
+    "excludeFamilies",
+)
+CHECKBOXES: Final = ("excludeBurstable", "allowStale")
 FIELDS: Final = tuple(LABELS)
+ARCH_CHOICES: Final = (DEFAULT_ARCH, "arm64", ANY_ARCH)
 STRATEGY_HELP: Final[dict[str, str]] = {
-    "balanced": "price 50 %, availability 30 %, efficiency 20 %",
-    "seed": "the original scoring (absolute price)",
+    "balanced": "price 50 %, availability 30 %, efficiency 20 %; price relative to the cheapest",
+    "weighted": "price 50 %, availability 30 %, efficiency 20 %; absolute price (100 − 10 × $/h)",
     "lowest-price": "cheapest first",
     "capacity-optimized": "least likely to be interrupted first",
     "price-capacity-optimized": "cheap among the least interrupted",
@@ -86,6 +117,43 @@ class PlaceForm:
     def providers(self) -> tuple[str, ...]:
         return PROVIDERS
 
+    @property
+    def arches(self) -> tuple[str, ...]:
+        return ARCH_CHOICES
+
+    @staticmethod
+    def ranks_by(strategy: str) -> str:
+        """What ``strategy`` ranks by (the result card shows that, not another score)."""
+        return STRATEGY_SCORE.get(strategy, "Score")
+
+    @staticmethod
+    def band(rate: float | None) -> str:
+        return band_label(rate)
+
+
+#: Labels of the interruption bands price-capacity-optimized ranks by, best first.
+BAND_LABELS: Final = (
+    f"≤ {BAND_EDGES[0]:.0%}",
+    *(f"{low:.0%}–{high:.0%}" for low, high in pairwise(BAND_EDGES)),
+    f"> {BAND_EDGES[-1]:.0%}",
+    "unknown",
+)
+
+#: strategy → what it ranks by, shown on the result card and in the ranking column.
+STRATEGY_SCORE: Final[dict[str, str]] = {
+    "balanced": "Score",
+    "weighted": "Score",
+    "lowest-price": "Price",
+    "capacity-optimized": "Interruption rate",
+    "price-capacity-optimized": "Interruption band",
+    "expected-cost": "Expected cost",
+}
+
+
+def band_label(rate: float | None) -> str:
+    """The interruption band of a monthly rate, e.g. ``5%–10%``."""
+    return BAND_LABELS[band_of(rate)]
+
 
 def _one(query: Mapping[str, Sequence[str]], name: str) -> str:
     values = query.get(name) or []
@@ -96,9 +164,12 @@ def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
     """Parse the query string; ``submitted`` is false when no field was sent."""
     values: dict[str, Any] = {name: _one(query, name) for name in FIELDS if name != "providers"}
     values["providers"] = [p for p in query.get("providers", []) if p]
-    values["allowStale"] = _one(query, "allowStale") in ("1", "true", "on", "yes")
+    for name in CHECKBOXES:
+        values[name] = _one(query, name) in ("1", "true", "on", "yes")
     if not values["strategy"]:
         values["strategy"] = "balanced"
+    if not values["arch"]:
+        values["arch"] = DEFAULT_ARCH
     form = PlaceForm(values=values, submitted=any(name in query for name in FIELDS))
     if not form.submitted:
         values["alternatives"] = "3"
@@ -120,6 +191,8 @@ def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
     if values["gpuType"]:
         data["gpuType"] = values["gpuType"]
     data["strategy"] = values["strategy"]
+    data["arch"] = values["arch"]
+    data["excludeBurstable"] = values["excludeBurstable"]
     form.allow_stale = values["allowStale"]
     if form.errors:
         return form
