@@ -8,6 +8,9 @@ import pytest
 from tests.proxy_server import ProxyProcess, start_proxy
 from tests.recorded import require_root
 
+#: The local PostgreSQL fixtures (``pg_url``) for any test package.
+pytest_plugins = ["tests.pg"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_spotarb_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -67,11 +67,12 @@ def run(settings: Settings, *, collect: bool = True, log_level: str = "info") ->
 
         app = create_app(settings, collect=collect)
         logger.warning(
-            "spotarb serving %s on http://%s:%d (collect=%s)",
+            "spotarb serving %s on http://%s:%d (role %s%s)",
             redact_url(settings.db),  # a database URL may hold a password
             settings.host,
             sock.getsockname()[1],
-            collect,
+            settings.role,
+            "" if collect else ", --no-collect",
         )
         config = uvicorn.Config(
             app,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from spotarb.core.models import SpotPrice
 from spotarb.core.rows import PriceBatch, Row, to_row, to_rows
 from spotarb.ingest.aggregator import Aggregator
 from spotarb.store import PriceFilter, open_store
-from spotarb.store.base import WriteStats
+from spotarb.store.base import PriceStore, WriteStats
 from spotarb.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from spotarb.store.postgres import PostgresStore
 from spotarb.store.sqlite import SqliteStore
 from tests.core.factories import T0, price
 
@@ -32,14 +34,26 @@ def catalog() -> list[SpotPrice]:
     ]  # fmt: skip
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Every test that takes ``store`` runs on both backends."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "prices.db")
+def store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PriceStore]:
+    """An empty store: a SQLite file, or a schema of its own on the local PostgreSQL."""
+    s: PriceStore
+    if backend == "postgresql":
+        s = PostgresStore(request.getfixturevalue("pg_url"))
+    else:
+        s = SqliteStore(tmp_path / "prices.db")
     yield s
     s.close()
 
 
-def test_write_then_read_gives_the_same_rows(store: SqliteStore) -> None:
+def test_write_then_read_gives_the_same_rows(store: PriceStore) -> None:
     rows = catalog()
     stats = store.write_rows(to_rows(rows), source="test")
     assert (stats.inserted, stats.changed, stats.unchanged) == (5, 0, 0)
@@ -48,7 +62,7 @@ def test_write_then_read_gives_the_same_rows(store: SqliteStore) -> None:
     assert [p.price_per_hour for p in got] == sorted(p.price_per_hour for p in rows)
 
 
-def test_same_batch_twice_adds_no_history(store: SqliteStore) -> None:
+def test_same_batch_twice_adds_no_history(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     before = store.info().history_rows
     stats = store.write_rows(to_rows(catalog()), source="test")
@@ -56,7 +70,7 @@ def test_same_batch_twice_adds_no_history(store: SqliteStore) -> None:
     assert store.info().history_rows == before == 5
 
 
-def test_one_changed_price_adds_exactly_one_history_row(store: SqliteStore) -> None:
+def test_one_changed_price_adds_exactly_one_history_row(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     version = store.data_version()
     rows = catalog()
@@ -72,7 +86,7 @@ def test_one_changed_price_adds_exactly_one_history_row(store: SqliteStore) -> N
     assert [h.price_per_hour for h in store.history(rows[0].key, until=T0)] == [0.035]
 
 
-def test_new_keys_changed_prices_and_other_changes_in_one_batch(store: SqliteStore) -> None:
+def test_new_keys_changed_prices_and_other_changes_in_one_batch(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     later = T0 + timedelta(minutes=5)
     rows = catalog()
@@ -91,7 +105,7 @@ def test_new_keys_changed_prices_and_other_changes_in_one_batch(store: SqliteSto
     assert [h.price_per_hour for h in store.history(rows[3].key)] == [0.02]
 
 
-def test_backfilled_change_points_are_merged_without_duplicates(store: SqliteStore) -> None:
+def test_backfilled_change_points_are_merged_without_duplicates(store: PriceStore) -> None:
     key_row = price()
     old = [price(price_per_hour=0.02, observed_at=T0 - timedelta(days=d)) for d in (1, 2, 3)]
     first = store.write_rows(to_rows([key_row]), to_rows(old), source="test")
@@ -102,7 +116,7 @@ def test_backfilled_change_points_are_merged_without_duplicates(store: SqliteSto
     assert store.data_version() == version  # nothing changed the second time
 
 
-def test_unchanged_rows_leave_the_data_version(store: SqliteStore) -> None:
+def test_unchanged_rows_leave_the_data_version(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     version = store.data_version()
     store.write_rows(to_rows(catalog()), source="test")
@@ -111,7 +125,7 @@ def test_unchanged_rows_leave_the_data_version(store: SqliteStore) -> None:
 
 
 def test_a_failure_mid_batch_leaves_the_previous_state(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+    store: PriceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     before = (store.current_prices(), store.all_history(), store.runs(), store.data_version())
@@ -133,7 +147,7 @@ def test_a_failure_mid_batch_leaves_the_previous_state(
     assert after == before
 
 
-def test_duplicate_keys_in_one_batch_are_refused(store: SqliteStore) -> None:
+def test_duplicate_keys_in_one_batch_are_refused(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     before = (store.current_rows(), store.all_history(), store.runs(), store.data_version())
     rows = to_rows([*catalog()[1:], price(), price(price_per_hour=0.5)])
@@ -142,9 +156,9 @@ def test_duplicate_keys_in_one_batch_are_refused(store: SqliteStore) -> None:
     assert (store.current_rows(), store.all_history(), store.runs(), store.data_version()) == before
 
 
-def test_current_rows_are_current_prices_as_rows(store: SqliteStore) -> None:
+def test_current_rows_are_current_prices_as_rows(store: PriceStore, backend: str) -> None:
     store.write_rows(to_rows(catalog()), source="test")
-    assert store.backend == "sqlite"
+    assert store.backend == backend
     for flt in (None, PriceFilter(providers=("aws",)), PriceFilter(max_price=0.05, limit=2)):
         rows = store.current_rows(flt)
         assert rows and all(isinstance(r, tuple) for r in rows)
@@ -191,7 +205,7 @@ def test_the_aggregator_keeps_the_newest_row_per_key_in_one_write(tmp_path: Path
     store.close()
 
 
-def test_filters(store: SqliteStore) -> None:
+def test_filters(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
 
     def types(**kw: object) -> list[str]:
@@ -207,7 +221,7 @@ def test_filters(store: SqliteStore) -> None:
     assert types(limit=2) == ["Standard_D2s_v3", "m5.large"]
 
 
-def test_runs_are_recorded(store: SqliteStore) -> None:
+def test_runs_are_recorded(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="aws", errors=["eu-west-1: timed out"])
     store.record_failed_run(source="gcp", started_at=T0, error="proxy down")
     runs = store.runs()
@@ -216,7 +230,7 @@ def test_runs_are_recorded(store: SqliteStore) -> None:
     assert store.runs(source="aws")[0].error == "eu-west-1: timed out"
 
 
-def test_info_counts_per_provider(store: SqliteStore) -> None:
+def test_info_counts_per_provider(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     info = store.info()
     assert info.schema_version == LATEST_VERSION
@@ -287,8 +301,6 @@ def test_sqlite_urls(target: str, expected_path: str, monkeypatch: pytest.Monkey
 
 
 def test_unsupported_urls() -> None:
-    with pytest.raises(StoreError, match="PostgreSQL is not supported yet"):
-        open_store("postgresql://localhost/test")
     with pytest.raises(StoreError, match="unsupported database URL"):
         open_store("mysql://x")
 

@@ -136,8 +136,11 @@ def test_filters_remove_pools_and_are_reported(pools: list[SpotPrice]) -> None:
     plan = plan_fleet({"count": 2, "maxPerPool": 1, "excludeRegions": ["us-east-1"],
                        "maxInterruptionRate": 0.15}, pools)  # fmt: skip
     assert _counts(plan) == [("c", "us-west-2a", 1), ("d", "eastus", 1)]
-    # arch: x86_64 is the default architecture filter (it removes nothing here)
-    assert plan.summary.removed_by == {"exclude_regions": 2, "arch": 0, "max_interruption_rate": 1}
+    assert plan.summary.removed_by == {
+        "exclude_regions": 2,
+        "arch": 0,
+        "max_interruption_rate": 1,
+    }
     assert plan.summary.excluded_unknown_interruption == 1
 
 
@@ -340,3 +343,24 @@ def test_placement_filters_added_later_apply_to_fleets(pools: list[SpotPrice]) -
     assert plan.summary.region_preference == "applied"
     plan = plan_fleet({"count": 2, "maxPerPool": 1, "excludeFamilies": ["a", "b"]}, pools)
     assert [a.instance_type for a in plan.allocations] == ["c", "d"]
+
+
+def test_the_new_placement_filters_shape_a_fleet() -> None:
+    rows = [
+        price("t3.large", 0.05, zone="us-east-1a"),
+        price("m5.large", 0.10, zone="us-east-1b"),
+        price("m6g.large", 0.06, zone="us-east-1c", arch="arm64"),
+        price("Standard_D2s_v5", 0.11, provider="azure", region="westeurope"),
+        price("n2-standard-2", 0.12, provider="gcp", region="asia-east1"),
+        price("c5.large", 0.13, region="us-west-2"),
+    ]
+    plan = plan_fleet(
+        {"count": 2, "maxPerPool": 1, "regions": ["geo:us"], "excludeBurstable": True}, rows
+    )
+    # t3 is burstable, m6g is arm64 (x86_64 by default), Europe and Asia are outside geo:us.
+    assert [a.instance_type for a in plan.allocations] == ["m5.large", "c5.large"]
+    assert plan.summary.removed_by["exclude_burstable"] == 1
+    plan = plan_fleet(
+        {"count": 2, "maxPerPool": 1, "excludeFamilies": ["m5*", "t3*"], "arch": "any"}, rows
+    )
+    assert [a.instance_type for a in plan.allocations] == ["m6g.large", "Standard_D2s_v5"]

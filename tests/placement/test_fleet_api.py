@@ -87,8 +87,8 @@ def test_every_placement_filter_applies_to_fleets(client: TestClient) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert {a["region"] for a in body["allocations"]} == {"us-east-1"}
-    assert body["summary"]["removedBy"] == {"providers": 1, "exclude_regions": 1, "arch": 0,
-                                            "max_interruption_rate": 0}  # fmt: skip
+    assert body["summary"]["removedBy"] == {"providers": 1, "exclude_regions": 1,
+                                            "arch": 0, "max_interruption_rate": 0}  # fmt: skip
 
 
 def test_same_region_and_price_capacity_optimized(client: TestClient) -> None:

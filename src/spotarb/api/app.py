@@ -16,10 +16,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from spotarb.api.middleware import BodyLimitMiddleware, MetricsMiddleware
+from spotarb.api.routers import cluster as cluster_router
 from spotarb.api.routers import feeds, fleets, health, insights, placements, prices
 from spotarb.core.config import Settings
 from spotarb.core.errors import StoreError, ValidationError
 from spotarb.core.version import __version__
+from spotarb.serving.cluster import join_cluster, open_cache
 from spotarb.serving.service import Service
 from spotarb.store import open_store
 from spotarb.web import mount as mount_web
@@ -35,14 +37,18 @@ def create_app(
     extra_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """Build the API. ``collect=False`` serves without running the schedule."""
-    svc = service or Service(settings, open_store(settings.db))
+    svc = service or Service(settings, open_store(settings.db), cache=open_cache(settings))
+    # Feeds run only in the elected collector (one per store, whatever the replicas).
+    cluster = join_cluster(svc, collect=collect)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc.start(collect=collect)
+        cluster.start()  # the election first: feeds run only in the elected collector
+        svc.start(collect=cluster.is_leader)
         try:
             yield
         finally:
+            cluster.stop()
             svc.stop()
 
     app = FastAPI(
@@ -56,6 +62,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.service = svc
+    app.state.cluster = cluster
     for router in (
         placements.router,
         fleets.router,
@@ -63,6 +70,7 @@ def create_app(
         insights.router,
         feeds.router,
         health.router,
+        cluster_router.router,
         *extra_routers,
     ):
         app.include_router(router)

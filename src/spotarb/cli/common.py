@@ -37,7 +37,8 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database path or sqlite:/// URL (default: $SPOTARB_DB, else the user data dir).",
+        help="Database path, sqlite:/// or postgresql:// URL (default: $SPOTARB_DB, else the "
+        "user data dir).",
         show_default=False,
     ),
 ]

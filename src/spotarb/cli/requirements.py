@@ -45,7 +45,8 @@ PreferRegionsOption = Annotated[
     ),
 ]
 ExcludeRegionsOption = Annotated[
-    str | None, typer.Option("--exclude-regions", help="Never these regions (same patterns).")
+    str | None,
+    typer.Option("--exclude-regions", help="Never these regions (same patterns)."),
 ]
 IncludeFamiliesOption = Annotated[
     str | None,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from spotarb.cli.common import DbOption, cli_errors
-from spotarb.core.config import load_settings
+from spotarb.core.config import Role, load_settings
 
 
 @cli_errors
@@ -25,6 +25,14 @@ def serve_command(
         float | None,
         typer.Option("--tick", help="Seconds between schedule ticks (default 60).", hidden=True),
     ] = None,
+    role: Annotated[
+        Role | None,
+        typer.Option(
+            "--role",
+            help="all: API, and collect when elected (default); api: never collect; "
+            "collector: a collector candidate (with the API for probes).",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = "info",
@@ -32,7 +40,7 @@ def serve_command(
     """Run the HTTP API (OpenAPI at /docs) and collect prices on schedule."""
     from spotarb import server
 
-    settings = load_settings(db=db, host=host, port=port, tick_seconds=tick)
+    settings = load_settings(db=db, host=host, port=port, tick_seconds=tick, role=role)
     level = getattr(logging, log_level.upper(), logging.INFO)
     logging.getLogger().setLevel(level)
     if not logging.getLogger().handlers:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -32,6 +32,9 @@ from spotarb.core.errors import ConfigError
 CommaList = Annotated[list[str], NoDecode]
 
 FEED_NAMES = ("aws", "azure", "gcp")
+
+#: What a ``serve`` process does among replicas (see ``spotarb serve --role``).
+Role = Literal["all", "api", "collector"]
 
 
 def default_db_path() -> Path:
@@ -56,6 +59,14 @@ class Settings(BaseSettings):
 
     # --- store -------------------------------------------------------------------
     db: str = Field(default_factory=lambda: str(default_db_path()))
+
+    # --- scale-out (several ``serve`` processes on one PostgreSQL store) ------------
+    #: ``redis://host:6379/0``: a cache shared by every replica (unset: in-process cache).
+    redis_url: SecretStr | None = None
+    #: ``all`` (API + collector if elected), ``api`` (never collects), ``collector``.
+    role: Role = "all"
+    #: This process's name in ``/v1/cluster`` and the collector lease (default host-pid).
+    instance_id: str | None = None
 
     # --- feeds -------------------------------------------------------------------
     feeds: CommaList = Field(default_factory=lambda: list(FEED_NAMES))

@@ -11,7 +11,8 @@ callers (the CLI, the HTTP API) can turn any of them into one clear line::
     ├── DataFileError            an import file that cannot be read or is refused
     ├── StoreError               the database cannot be opened, migrated or written
     │   ├── DuplicateKeyError    a batch holds two current rows for one key
-    │   └── DiskFullError        no space left on the device (database or output file)
+    │   ├── DiskFullError        no space left on the device (database or output file)
+    │   └── FencedWriteError     a collector that lost its leadership tried to write
     ├── FeedError                a cloud feed failed
     │   ├── FeedUnconfigured     the feed lacks credentials or settings (it is skipped)
     │   ├── FeedFetchError       a call to the provider failed after retries
@@ -72,6 +73,10 @@ class DiskFullError(StoreError):
 
     def __init__(self, what: str, detail: str = "") -> None:
         super().__init__(f"no space left on device: {what}" + (f" ({detail})" if detail else ""))
+
+
+class FencedWriteError(StoreError):
+    """A collector that is no longer the elected one tried to commit; nothing was written."""
 
 
 class FeedError(SpotArbError):

@@ -48,7 +48,7 @@ USER_AGENT: Final = f"spotarb/{__version__}"
 RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
 _SECRET_QUERY_KEYS: Final = frozenset(
-    {"key", "api_key", "apikey", "token", "access_token", "sig", "signature", "code"}
+    {"key", "api_key", "apikey", "token", "access_token", "sig", "signature", "code", "password"}
 )
 
 Sleep = Callable[[float], None]

@@ -99,6 +99,19 @@ class Scheduler:
             if thread.is_alive():
                 logger.warning("%s still running at shutdown; abandoned", thread.name)
 
+    def set_run_feeds(self, on: bool) -> None:
+        """Start (or stop starting) feeds on schedule; a run in flight is not interrupted.
+
+        The elected collector turns this on; a replica that is not (or no longer) the
+        collector turns it off and keeps ticking for maintenance.
+        """
+        self._run_feeds = on
+
+    @property
+    def started(self) -> bool:
+        """True between :meth:`start` and :meth:`stop` (ticking, with or without feeds)."""
+        return self._clock_thread is not None
+
     @property
     def running(self) -> bool:
         """True while feeds are being started on schedule."""

@@ -22,6 +22,8 @@ class CacheStats:
     hits: int = 0
     misses: int = 0
     entries: int = 0
+    #: Calls that failed and were answered as misses (a shared cache that is down).
+    errors: int = 0
 
 
 class KVCache(Protocol):

@@ -136,7 +136,7 @@ class Service:
         if collect:
             logger.info("collecting %s on schedule", ", ".join(self.feed_names) or "no feeds")
         else:
-            logger.info("collection off (--no-collect): serving what the store holds")
+            logger.info("collection off: serving what the store holds")
 
     def stop(self, timeout: float = 10.0) -> None:
         self.scheduler.stop(timeout)

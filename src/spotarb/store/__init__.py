@@ -1,4 +1,5 @@
-"""Price storage: the interface (:mod:`.base`) and the SQLite backend (:mod:`.sqlite`)."""
+"""Price storage: the interface (:mod:`.base`), the SQLite (:mod:`.sqlite`) and PostgreSQL
+(:mod:`.postgres`) backends."""
 
 from spotarb.store.base import (
     CollectionRun,

@@ -1,4 +1,4 @@
-"""The store interface: what callers may ask of any backend (SQLite now, PostgreSQL later).
+"""The store interface: what callers may ask of any backend (SQLite, PostgreSQL).
 
 Only the aggregator calls :meth:`PriceStore.write_rows`; everything else reads.
 """
@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from spotarb.core.errors import DuplicateKeyError
 from spotarb.core.models import PriceKey, SpotPrice
-from spotarb.core.rows import Row
+from spotarb.core.rows import Row, row_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,8 @@ class StoreInfo:
 
 
 class PriceStore(Protocol):
-    """A price store. Implementations: :class:`spotarb.store.sqlite.SqliteStore`.
+    """A price store. Implementations: :class:`spotarb.store.sqlite.SqliteStore`,
+    :class:`spotarb.store.postgres.PostgresStore`.
 
     Rows (:data:`spotarb.core.rows.Row`) are tuples in
     :data:`~spotarb.core.rows.PRICE_COLUMNS` order with ISO 8601 UTC text timestamps,
@@ -96,7 +98,7 @@ class PriceStore(Protocol):
     """
 
     url: str
-    #: Which backend this is: ``"sqlite"`` (``"postgresql"`` later).
+    #: Which backend this is: ``"sqlite"`` or ``"postgresql"``.
     backend: str
 
     def write_rows(
@@ -147,3 +149,17 @@ class PriceStore(Protocol):
     def info(self) -> StoreInfo: ...
 
     def close(self) -> None: ...
+
+
+def require_unique_keys(rows: Sequence[Row], source: str) -> None:
+    """Refuse two rows for one key (the caller merges them; this is only a safety net)."""
+    if len(set(map(row_key, rows))) == len(rows):
+        return
+    seen: set[PriceKey] = set()
+    for key in map(row_key, rows):
+        if key in seen:
+            raise DuplicateKeyError(
+                f"batch from {source} has two rows for {'/'.join(key)}; "
+                "a batch holds one current row per key"
+            )
+        seen.add(key)

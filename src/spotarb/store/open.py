@@ -1,4 +1,5 @@
-"""Open a store from a path or URL: ``/path/x.db``, ``sqlite:///x.db``, ``:memory:``."""
+"""Open a store from a path or URL: ``/path/x.db``, ``sqlite:///x.db``, ``:memory:``,
+``postgresql://user@host:5432/db``."""
 
 from __future__ import annotations
 
@@ -6,12 +7,18 @@ from spotarb.core.errors import StoreError
 from spotarb.store.base import PriceStore
 
 
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgres://", "postgresql://"))
+
+
 def open_store(target: str) -> PriceStore:
     """Open (creating and migrating as needed) the store at ``target``."""
+    if is_postgres_url(target):
+        from spotarb.store.postgres import PostgresStore
+
+        return PostgresStore(target)
     from spotarb.store.sqlite import SqliteStore
 
-    if target.startswith(("postgres://", "postgresql://")):
-        raise StoreError("PostgreSQL is not supported yet; use a SQLite path or sqlite:/// URL")
     if target.startswith("sqlite://"):
         # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db.
         path = target.removeprefix("sqlite://").removeprefix("/")
@@ -19,7 +26,10 @@ def open_store(target: str) -> PriceStore:
             raise StoreError(f"invalid SQLite URL {target!r}: no path")
         return SqliteStore(path)
     if "://" in target:
-        raise StoreError(f"unsupported database URL {target!r}; use a path or sqlite:///PATH")
+        raise StoreError(
+            f"unsupported database URL {target!r}; use a path, sqlite:///PATH "
+            "or postgresql://USER@HOST:PORT/DB"
+        )
     return SqliteStore(target)
 
 

@@ -13,16 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from spotarb.core.errors import DiskFullError, DuplicateKeyError, StoreError
+from spotarb.core.errors import DiskFullError, StoreError
 from spotarb.core.gc_pause import gc_paused
 from spotarb.core.models import PriceKey, SpotPrice
-from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, from_row, row_key
+from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, from_row
 from spotarb.store.base import (
     CollectionRun,
     PriceFilter,
     ProviderInfo,
     StoreInfo,
     WriteStats,
+    require_unique_keys,
 )
 from spotarb.store.migrations import LATEST_VERSION, current_version, migrate
 
@@ -73,20 +74,6 @@ _RECORD_CHANGES: Final = (
 _BACKFILL_HISTORY: Final = (
     f"INSERT OR IGNORE INTO price_history ({SELECT_PRICE_COLUMNS}) VALUES ({_PLACEHOLDERS})"
 )
-
-
-def _require_unique_keys(rows: Sequence[Row], source: str) -> None:
-    """Refuse two rows for one key (the caller merges them; this is only a safety net)."""
-    if len(set(map(row_key, rows))) == len(rows):
-        return
-    seen: set[PriceKey] = set()
-    for key in map(row_key, rows):
-        if key in seen:
-            raise DuplicateKeyError(
-                f"batch from {source} has two rows for {'/'.join(key)}; "
-                "a batch holds one current row per key"
-            )
-        seen.add(key)
 
 
 def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
@@ -241,7 +228,7 @@ class SqliteStore:
     ) -> WriteStats:
         started = started_at or _now()
         stats = WriteStats(rows_seen=len(rows))
-        _require_unique_keys(rows, source)
+        require_unique_keys(rows, source)
         try:
             with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)

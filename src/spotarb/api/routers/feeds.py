@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 
 from spotarb.api import encode
@@ -28,14 +28,19 @@ def list_feeds(service: ServiceDep) -> Any:
         401: {"description": "Missing or wrong admin token."},
         403: {"description": "Admin endpoints are disabled (no SPOTARB_ADMIN_TOKEN)."},
         404: {"description": "No such feed, or the feed is not enabled."},
-        409: {"description": "The feed is already running."},
+        409: {"description": "The feed is already running, or another replica collects."},
         413: {"description": "The body is larger than `max_body_bytes`."},
     },
 )
-def trigger_collect(service: ServiceDep, name: Annotated[str, Path(max_length=32)]) -> JSONResponse:
+def trigger_collect(
+    request: Request, service: ServiceDep, name: Annotated[str, Path(max_length=32)]
+) -> JSONResponse:
     """Start a run of one feed now (admin: ``Authorization: Bearer $SPOTARB_ADMIN_TOKEN``)."""
     if name not in service.feed_names:
         raise HTTPException(404, f"no enabled feed named {name!r}")
+    elsewhere = request.app.state.cluster.collector_elsewhere()
+    if elsewhere is not None:
+        raise HTTPException(409, f"this replica does not collect: {elsewhere}")
     if not service.scheduler.trigger(name):
         raise HTTPException(409, f"feed {name} is already running")
     return JSONResponse({"feed": name, "status": "started"}, status_code=202)
