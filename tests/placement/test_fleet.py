@@ -334,6 +334,17 @@ def test_the_documented_worked_example() -> None:
     assert vcpu.vcpus == 104 and f"{vcpu.total_price_per_hour:.4f}" == "1.0004"
 
 
+def test_placement_filters_added_later_apply_to_fleets(pools: list[SpotPrice]) -> None:
+    """Region patterns, preferred-region patterns and family filters come from the engine."""
+    plan = plan_fleet({"count": 2, "maxPerPool": 1, "regions": ["us-*"]}, pools)
+    assert [a.region for a in plan.allocations] == ["us-east-1", "us-east-1"]
+    plan = plan_fleet({"count": 2, "maxPerPool": 2, "preferredRegions": ["geo:us-west"]}, pools)
+    assert _counts(plan) == [("c", "us-west-2a", 2)]
+    assert plan.summary.region_preference == "applied"
+    plan = plan_fleet({"count": 2, "maxPerPool": 1, "excludeFamilies": ["a", "b"]}, pools)
+    assert [a.instance_type for a in plan.allocations] == ["c", "d"]
+
+
 def test_the_new_placement_filters_shape_a_fleet() -> None:
     rows = [
         price("t3.large", 0.05, zone="us-east-1a"),

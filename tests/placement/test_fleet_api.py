@@ -162,3 +162,16 @@ def test_a_certain_interruption_is_null_not_infinity(client: TestClient) -> None
     assert body["allocations"][0]["instanceType"] == "doomed"
     assert body["expectedInterruptionsPerHour"] is None
     assert body["expectedCost"] is None and body["allocations"][0]["expectedCost"] is None
+
+
+def test_region_groups_and_families_apply_to_fleets(client: TestClient) -> None:
+    r = client.post("/v1/fleets", json={"count": 3, "maxPerPool": 2, "regions": ["geo:us-east"],
+                                        "excludeFamilies": ["m6i*"]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert {(a["region"], a["instanceType"]) for a in body["allocations"]} == {
+        ("eastus", "Standard_D8s_v5"), ("us-east-1", "m5.2xlarge")}  # fmt: skip
+    assert body["summary"]["removedBy"]["regions"] == 1  # us-west-2
+    r = client.post("/v1/fleets", json={"count": 2, "regions": ["geo:asia"]})
+    assert r.status_code == 404
+    assert r.json()["blockingFilter"] == "regions"

@@ -128,3 +128,14 @@ def test_invalid_input_exits_2_naming_the_flag(db: str, args: list[str], flag: s
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert lines[0].startswith(f"error: {flag}:")
+
+
+def test_region_patterns_and_burstable_filter(db: str) -> None:
+    code, out, _ = run("--count", "2", "--max-per-pool", "1", "--regions", "us-*,eastus",
+                       "--exclude-families", "p4*", "--json", "--db", db)  # fmt: skip
+    assert code == 0, out
+    data = json.loads(out)
+    assert [a["instanceType"] for a in data["allocations"]] == ["n2-standard-8", "Standard_D8s_v5"]
+    assert data["summary"]["removedBy"]["exclude_families"] == 2
+    code, _out, err = run("--count", "2", "--regions", "geo:asia", "--db", db)
+    assert code == 1 and "the regions filter removed" in err

@@ -128,3 +128,17 @@ def test_fleet_form_in_the_browser_draws_instances_per_pool(tab: Tab) -> None:
     # An infeasible fleet explains itself.
     tab.goto("/fleet?count=50&maxPerPool=1&minCPU=8")
     assert page.locator("#binding").get_attribute("data-binding") == "maxPerPool"
+
+
+def test_fleet_takes_the_placement_filters(client: TestClient) -> None:
+    """A region group and a family filter narrow the fleet exactly as they narrow a placement."""
+    # Europe only: Azure westeurope and GCP europe-west4; 6 instances at 2 per pool need
+    # 3 pools, and only those 2 are in Europe.
+    html = client.get("/fleet?" + QUERY + "&regions=geo:eu").text
+    assert 'data-status="404"' in html
+    assert "maxPerPool is binding" in html and 'data-largest="4"' in html
+    html = client.get("/fleet?count=4&maxPerPool=2&minCPU=8&minMemoryGB=32&regions=geo:eu").text
+    assert allocations(html) == [("azure", 2), ("gcp", 2)]
+    assert 'value="geo:eu"' in html
+    html = client.get("/fleet?" + QUERY + "&excludeFamilies=Standard_D*").text
+    assert {p for p, _ in allocations(html)} == {"gcp", "aws"}

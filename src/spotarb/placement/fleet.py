@@ -14,14 +14,16 @@ import math
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from spotarb.core.models import SpotPrice
+from spotarb.core.rows import PRICE_COLUMNS
 from spotarb.placement import strategies
 from spotarb.placement.decision import PlacementSummary
-from spotarb.placement.engine import NoMatchError, eligible
+from spotarb.placement.engine import NoMatchError, eligible, region_pattern_mask
 from spotarb.placement.fleet_alloc import (
     Counts,
     GroupCap,
@@ -173,6 +175,9 @@ def _region_codes(snap: PriceSnapshot, pos: IntArray) -> Counts:
     return result
 
 
+_ZONE_KEY = itemgetter(
+    *(PRICE_COLUMNS.index(c) for c in ("provider", "region", "availability_zone"))
+)
 _zone_lock = threading.Lock()
 _zone_cache: dict[int, tuple[PriceSnapshot, Counts]] = {}
 
@@ -187,7 +192,7 @@ def _zone_codes(snap: PriceSnapshot) -> Counts:
         hit = _zone_cache.get(id(snap))
         if hit is not None and hit[0] is snap:
             return hit[1]
-    keys = [(r.provider, r.region, r.availability_zone) for r in snap.rows]
+    keys = list(map(_ZONE_KEY, snap.rows.tuples))
     index = {key: i for i, key in enumerate(sorted(set(keys)))}
     codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
     with _zone_lock:
@@ -418,7 +423,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
     preference = "not-requested"
     result: tuple[_Pools, Counts] | None = None
     if req.preferred_regions:
-        preferred = mask & snap.region_mask(req.preferred_regions)
+        preferred = mask & region_pattern_mask(snap, req.preferred_regions)
         preference = "fallback"
         if preferred.any():
             try:

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from spotarb.core.geo import region_matches
 from spotarb.core.gpus import is_gpu
 from spotarb.core.models import SpotPrice
 from spotarb.placement.fleet_model import FleetRequirements
@@ -206,7 +207,7 @@ def reference_fleet(prices: Iterable[SpotPrice], freq: FleetRequirements) -> Ref
     solved = None
     if req.preferred_regions:
         result.region_preference = "fallback"
-        preferred = [row for row in rows if row.region in req.preferred_regions]
+        preferred = [row for row in rows if region_matches(req.preferred_regions, row.region)]
         if preferred:
             solved = _solve(preferred, freq)
             if solved is not None:

@@ -16,10 +16,10 @@ from spotarb.core.gpus import GPU_IDS
 from spotarb.core.models import PROVIDERS
 from spotarb.placement import FleetPlan, FleetRequirements
 from spotarb.placement.fleet_model import CAMEL_FLEET, FLEET_STRATEGIES
-from spotarb.placement.requirements import CAMEL_REQUIREMENTS
+from spotarb.placement.requirements import CAMEL_REQUIREMENTS, DEFAULT_ARCH
 from spotarb.serving.fleets import NoCurrentFleet
 from spotarb.serving.service import Service
-from spotarb.web.placeform import LABELS as PLACE_LABELS
+from spotarb.web import placeform
 
 LABELS: Final[dict[str, str]] = {
     "count": "Instances",
@@ -30,13 +30,15 @@ LABELS: Final[dict[str, str]] = {
     "maxPerProvider": "Max per cloud",
     "sameRegion": "All in one region",
     "sameZone": "All in one zone",
-} | {k: v for k, v in PLACE_LABELS.items() if k != "alternatives"}
-NUMBERS: Final = ("minCPU", "minMemoryGB", "maxPricePerHour", "maxInterruptionRate", "jobHours")
+} | {k: v for k, v in placeform.LABELS.items() if k != "alternatives"}
+#: The placement form's field groups (every per-instance requirement) plus the fleet's.
+NUMBERS: Final = placeform.NUMBERS
 WHOLE: Final = (
-    "count", "targetVCPU", "targetGPUs", "maxPerPool", "maxPerRegion", "maxPerProvider", "gpuCount",
+    "count", "targetVCPU", "targetGPUs", "maxPerPool", "maxPerRegion", "maxPerProvider",
+    *(name for name in placeform.WHOLE if name != "alternatives"),
 )  # fmt: skip
-LISTS: Final = ("preferredRegions", "excludeRegions")
-FLAGS: Final = ("sameRegion", "sameZone", "allowStale")
+LISTS: Final = placeform.LISTS
+FLAGS: Final = ("sameRegion", "sameZone", *placeform.CHECKBOXES)
 FIELDS: Final = tuple(LABELS)
 STRATEGY_HELP: Final[dict[str, str]] = {
     "lowest-price": "lowest total $/hour under the caps",
@@ -86,6 +88,10 @@ class FleetForm:
         return PROVIDERS
 
     @property
+    def arches(self) -> tuple[str, ...]:
+        return placeform.ARCH_CHOICES
+
+    @property
     def chart(self) -> dict[str, Any] | None:
         """Instances per pool, coloured by cloud (what ``dashboard.js`` draws)."""
         if self.plan is None:
@@ -123,6 +129,8 @@ def read_form(query: Mapping[str, Sequence[str]]) -> FleetForm:
         values[name] = _one(query, name) in _TRUE
     if not values["strategy"]:
         values["strategy"] = "lowest-price"
+    if not values["arch"]:
+        values["arch"] = DEFAULT_ARCH
     form = FleetForm(values=values, submitted=any(name in query for name in FIELDS))
     if not form.submitted:
         values["count"] = "8"
@@ -144,8 +152,10 @@ def read_form(query: Mapping[str, Sequence[str]]) -> FleetForm:
     if values["gpuType"]:
         data["gpuType"] = values["gpuType"]
     data["strategy"] = values["strategy"]
-    data["sameRegion"] = values["sameRegion"]
-    data["sameZone"] = values["sameZone"]
+    data["arch"] = values["arch"]
+    for name in FLAGS:
+        if name != "allowStale":
+            data[name] = values[name]
     form.allow_stale = values["allowStale"]
     if form.errors:
         return form
