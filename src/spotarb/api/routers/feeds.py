@@ -43,11 +43,11 @@ def trigger_collect(
     """Start a run of one feed now (admin: ``Authorization: Bearer $SPOTARB_ADMIN_TOKEN``)."""
     if name not in service.feed_names:
         raise HTTPException(404, f"no enabled feed named {name!r}")
-    if not service.scheduler.runs_feeds:
-        raise HTTPException(409, "collection is off (serve --no-collect): no feed runs")
     elsewhere = request.app.state.cluster.collector_elsewhere()
     if elsewhere is not None:
         raise HTTPException(409, f"this replica does not collect: {elsewhere}")
+    if not service.scheduler.runs_feeds:
+        raise HTTPException(409, "collection is off (serve --no-collect): no feed runs")
     if not service.scheduler.trigger(name):
         raise HTTPException(409, f"feed {name} is already running")
     return JSONResponse({"feed": name, "status": "started"}, status_code=202)
