@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -20,11 +21,11 @@ from schemathesis.checks import (
 
 from spotarb.api import create_app
 from spotarb.serving.service import Service
-from tests.service.conftest import row, write
+from tests.service.conftest import TestClient, row, write
 
 
 @pytest.fixture
-def api_schema(make_service: Callable[..., Service]) -> Any:
+def app(make_service: Callable[..., Service]) -> FastAPI:
     service = make_service(admin_token="fuzz-admin-token")
     write(
         service,
@@ -41,7 +42,11 @@ def api_schema(make_service: Callable[..., Service]) -> Any:
             ),
         ],
     )
-    app = create_app(service.settings, service=service, collect=False)
+    return create_app(service.settings, service=service, collect=False)
+
+
+@pytest.fixture
+def api_schema(app: FastAPI) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -103,3 +108,77 @@ def test_json_operations_document_their_response_models(api_schema: Any) -> None
                 assert "$ref" in schema or schema.get("type") == "object", operation.label
                 documented += 1
     assert documented >= 9
+
+
+def _key_mismatches(body: Any, schema: dict[str, Any], spec: dict[str, Any], at: str) -> list[str]:
+    """Keys in ``body`` its schema does not name, and required keys it lacks (recursively).
+
+    The models allow extra keys, so schemathesis alone would not notice an undocumented one.
+    """
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    if "anyOf" in schema:
+        tries = [_key_mismatches(body, s, spec, at) for s in schema["anyOf"]]
+        if any(not t for t in tries) or not isinstance(body, dict | list):
+            return []
+        return [f"{at}: no variant fits: {tries}"]
+    if isinstance(body, list):
+        return [
+            m
+            for i, v in enumerate(body)
+            for m in _key_mismatches(v, schema.get("items", {}), spec, f"{at}[{i}]")
+        ]
+    if not isinstance(body, dict) or "properties" not in schema:
+        return []
+    props = schema["properties"]
+    out = [f"{at}.{k}: undocumented" for k in body.keys() - props.keys()]
+    out += [
+        f"{at}.{k}: required but missing" for k in set(schema.get("required", [])) - body.keys()
+    ]
+    for key in body.keys() & props.keys():
+        out += _key_mismatches(body[key], props[key], spec, f"{at}.{key}")
+    return out
+
+
+def test_fleet_and_cluster_schemas_name_every_key_sent(app: FastAPI) -> None:
+    """The documented schema of each answer names exactly the keys the server sends."""
+    with TestClient(app) as client:
+        spec = client.get("/openapi.json").json()
+        fleets = spec["paths"]["/v1/fleets"]["post"]["responses"]
+        cases = [
+            (client.post("/v1/fleets", json={"count": 2, "maxPerPool": 1, "jobHours": 2}),
+             fleets, 200),
+            (client.post("/v1/fleets", json={"count": 5, "maxPerPool": 1}), fleets, 404),
+            (client.post("/v1/fleets", json={"count": 1, "minCPU": 64}), fleets, 404),
+            (client.get("/v1/cluster"), spec["paths"]["/v1/cluster"]["get"]["responses"], 200),
+        ]  # fmt: skip
+        bodies = []
+        for response, documented, status in cases:
+            assert response.status_code == status, response.text
+            schema = documented[str(status)]["content"]["application/json"]["schema"]
+            assert _key_mismatches(response.json(), schema, spec, response.url.path) == []
+            bodies.append(response.json())
+    fleet, infeasible, no_match, cluster = bodies
+    # Each case reached the part it is here for (nested objects and both 404 variants).
+    assert len(fleet["allocations"]) == 2 and "candidatesConsidered" in fleet["summary"]
+    assert infeasible["bindingConstraint"] == "maxPerPool" and infeasible["largestFleet"] == 2
+    assert no_match["blockingFilter"] == "minCPU" and "bindingConstraint" not in no_match
+    assert cluster["dataVersion"] == fleet["dataVersion"] and cluster["store"] == "sqlite"
+    # The documented schemas themselves are the named models, not bare objects.
+    names = spec["components"]["schemas"]
+    assert set(names["FleetBody"]["required"]) >= {"allocations", "totalPricePerHour", "summary"}
+    assert names["FleetBody"]["properties"]["allocations"]["items"] == {
+        "$ref": "#/components/schemas/FleetAllocationBody"
+    }
+    assert set(names["ClusterBody"]["required"]) == set(cluster)
+    assert set(names["FleetInfeasibleBody"]["required"]) == set(infeasible)
+
+
+def test_key_mismatches_reports_undocumented_and_missing_keys() -> None:
+    """The checker above can fail: an extra key and a missing required one, nested too."""
+    spec = {"components": {"schemas": {"A": {"properties": {"x": {}, "y": {}}, "required": ["x"]}}}}
+    schema = {"properties": {"rows": {"items": {"$ref": "#/components/schemas/A"}}}}
+    assert _key_mismatches({"rows": [{"x": 1}, {"y": 2, "z": 3}]}, schema, spec, "b") == [
+        "b.rows[1].z: undocumented",
+        "b.rows[1].x: required but missing",
+    ]

@@ -88,5 +88,85 @@ class ReadyBody(_Body):
     dataVersion: int
 
 
+class FleetAllocationBody(_Body):
+    """Some instances in one pool."""
+
+    provider: str
+    region: str
+    availabilityZone: str
+    instanceType: str
+    count: int
+    pricePerHour: float
+    onDemandPricePerHour: float | None
+    interruptionRate: float | None
+    vcpu: float
+    memoryGB: float
+    gpuCount: int
+    gpuType: str | None
+    expectedCost: float | None
+
+
+class SummaryBody(_Body):
+    """How the candidates were narrowed down."""
+
+    candidatesConsidered: int
+    removedBy: dict[str, int]
+    matched: int
+    candidates: int
+    regionPreference: str
+    excludedUnknownInterruption: int
+    bandwidthUnknown: int
+    dataVersion: int | None
+    oldestCollectedAt: str | None
+    newestCollectedAt: str | None
+
+
 class FleetBody(_Body):
-    """A planned fleet (allocations per pool, totals, removals; see docs/service.md)."""
+    """A planned fleet: allocations per pool, the totals (per hour), the data it used."""
+
+    strategy: str
+    allocations: list[FleetAllocationBody]
+    instances: int
+    vcpus: float
+    gpus: int
+    unit: str
+    target: int
+    maxPerPool: int | None
+    totalPricePerHour: float
+    totalOnDemandPerHour: float | None
+    savingsPercent: float | None
+    expectedInterruptionsPerHour: float | None
+    expectedCost: float | None
+    pools: int
+    regions: int
+    providers: int
+    summary: SummaryBody
+    notes: list[str]
+    dataVersion: int
+    computedAt: str
+    allowStale: bool
+    staleRowsExcluded: int
+
+
+class FleetInfeasibleBody(_Body):
+    """Pools match, but the caps stop the target: the binding one and the largest fleet."""
+
+    detail: str
+    bindingConstraint: str
+    largestFleet: int
+    unit: str
+    removedBy: dict[str, int]
+    dataVersion: int
+    staleRowsExcluded: int
+
+
+class ClusterBody(_Body):
+    """This replica: its role, the elected collector, its data version and backends."""
+
+    instanceId: str
+    role: str
+    isLeader: bool
+    leaderId: str | None
+    dataVersion: int
+    store: str
+    cache: str

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from spotarb.api.deps import ServiceDep
+from spotarb.api.responses import ClusterBody
 from spotarb.serving.cluster import Cluster
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/v1/cluster")
+@router.get("/v1/cluster", response_model=ClusterBody)
 def cluster(request: Request, service: ServiceDep) -> dict[str, Any]:
     """Instance id, role, whether it collects, who does, its data version, its backends."""
     member: Cluster = request.app.state.cluster

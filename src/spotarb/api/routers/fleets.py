@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from spotarb.api import encode
-from spotarb.api.responses import FleetBody
+from spotarb.api.responses import FleetBody, FleetInfeasibleBody, NoMatchBody
 from spotarb.api.schemas import FleetRequest, JSONBytes, error_body
 from spotarb.core.errors import ValidationError
 from spotarb.placement.fleet_model import CAMEL_FLEET
@@ -22,8 +22,9 @@ _FLEET_CAMEL = {snake: camel for camel, snake in CAMEL_FLEET.items()}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "The fleet: allocations per pool, totals, and what each filter removed."},
     404: {
+        "model": FleetInfeasibleBody | NoMatchBody,
         "description": "No feasible fleet: `blockingFilter` (nothing matched) or "
-        "`bindingConstraint` and `largestFleet` (the caps stop it)."
+        "`bindingConstraint` and `largestFleet` (the caps stop it).",
     },
     400: {"description": "The body is not valid JSON."},
     413: {"description": "The body is larger than `max_body_bytes`."},
