@@ -47,6 +47,7 @@ from spotarb.store.base import (
     require_unique_keys,
 )
 from spotarb.store.postgres_migrations import current_version, migrate
+from spotarb.store.queries import current_rows_query, history_query
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,6 @@ _COPY_TYPES: Final = [
     "float8" if c in _FLOAT_COLUMNS else "int4" if c == "gpu_count" else "text"
     for c in PRICE_COLUMNS
 ]
-_ORDER: Final = "price_per_hour, provider, region, availability_zone, instance_type, os"
 
 
 def _now() -> datetime:
@@ -310,36 +310,7 @@ class PostgresStore:
     # -- reads ------------------------------------------------------------------------
 
     def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
-        flt = flt or PriceFilter()
-        where: list[str] = []
-        args: list[Any] = []
-        for column, values in (
-            ("provider", flt.providers),
-            ("region", flt.regions),
-            ("instance_type", flt.instance_types),
-        ):
-            if values:
-                where.append(f"{column} = ANY(%s)")
-                args.append(list(values))
-        if flt.gpu_type:
-            where.append("gpu_type = %s")
-            args.append(flt.gpu_type)
-        for column, value, op in (
-            ("vcpu", flt.min_vcpu, ">="),
-            ("memory_gb", flt.min_memory_gb, ">="),
-            ("price_per_hour", flt.max_price, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} %s")
-                args.append(value)
-        query = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        query += f" ORDER BY {_ORDER}"
-        if flt.limit is not None:
-            query += " LIMIT %s"
-            args.append(flt.limit)
-        return self._read(query, args)
+        return self._read(*current_rows_query(flt or PriceFilter(), "%s"))
 
     def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
         times: dict[str, datetime] = {}
@@ -351,18 +322,7 @@ class PostgresStore:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[SpotPrice]:
-        query = (
-            f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history WHERE provider = %s "
-            "AND region = %s AND availability_zone = %s AND instance_type = %s AND os = %s"
-        )
-        args: list[Any] = list(key)
-        if since is not None:
-            query += " AND observed_at >= %s"
-            args.append(since.astimezone(UTC).isoformat())
-        if until is not None:
-            query += " AND observed_at <= %s"
-            args.append(until.astimezone(UTC).isoformat())
-        query += " ORDER BY observed_at"
+        query, args = history_query(key, since, until, "%s")
         times: dict[str, datetime] = {}
         return [from_row(r, times) for r in self._read(query, args)]
 

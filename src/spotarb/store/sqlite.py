@@ -26,6 +26,7 @@ from spotarb.store.base import (
     require_unique_keys,
 )
 from spotarb.store.migrations import LATEST_VERSION, current_version, migrate
+from spotarb.store.queries import current_rows_query, history_query
 
 logger = logging.getLogger(__name__)
 
@@ -323,37 +324,7 @@ class SqliteStore:
         return [from_row(r, times) for r in self.current_rows(flt)]
 
     def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
-        flt = flt or PriceFilter()
-        where: list[str] = []
-        args: list[Any] = []
-
-        def one_of(column: str, values: tuple[str, ...]) -> None:
-            if values:
-                where.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                args.extend(values)
-
-        one_of("provider", flt.providers)
-        one_of("region", flt.regions)
-        one_of("instance_type", flt.instance_types)
-        if flt.gpu_type:
-            where.append("gpu_type = ?")
-            args.append(flt.gpu_type)
-        for column, value, op in (
-            ("vcpu", flt.min_vcpu, ">="),
-            ("memory_gb", flt.min_memory_gb, ">="),
-            ("price_per_hour", flt.max_price, "<="),
-        ):
-            if value is not None:
-                where.append(f"{column} {op} ?")
-                args.append(value)
-        sql = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY price_per_hour, provider, region, availability_zone, instance_type, os"
-        if flt.limit is not None:
-            sql += " LIMIT ?"
-            args.append(flt.limit)
-        return self._read(sql, args)
+        return self._read(*current_rows_query(flt or PriceFilter(), "?"))
 
     def history(
         self,
@@ -361,18 +332,7 @@ class SqliteStore:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[SpotPrice]:
-        sql = (
-            f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history WHERE provider = ? AND region = ? "
-            "AND availability_zone = ? AND instance_type = ? AND os = ?"
-        )
-        args: list[Any] = list(key)
-        if since is not None:
-            sql += " AND observed_at >= ?"
-            args.append(since.astimezone(UTC).isoformat())
-        if until is not None:
-            sql += " AND observed_at <= ?"
-            args.append(until.astimezone(UTC).isoformat())
-        sql += " ORDER BY observed_at"
+        sql, args = history_query(key, since, until, "?")
         times: dict[str, datetime] = {}
         return [from_row(r, times) for r in self._read(sql, args)]
 

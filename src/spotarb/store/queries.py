@@ -1,0 +1,72 @@
+"""The read queries every SQL store runs; backends differ only in the parameter mark.
+
+SQLite's driver takes ``?``, psycopg takes ``%s``: each function returns the SQL text
+and its arguments for the mark it is given, so both stores filter, order and limit
+current prices and history exactly alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from spotarb.core.models import PriceKey
+from spotarb.core.rows import SELECT_PRICE_COLUMNS
+from spotarb.store.base import PriceFilter
+
+#: Current prices, cheapest first, ties by the whole key (a total order).
+CURRENT_ORDER: Final = "price_per_hour, provider, region, availability_zone, instance_type, os"
+
+Query = tuple[str, list[Any]]
+
+
+def current_rows_query(flt: PriceFilter, mark: str) -> Query:
+    """``SELECT`` of the current rows matching ``flt``, cheapest first."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column, values in (
+        ("provider", flt.providers),
+        ("region", flt.regions),
+        ("instance_type", flt.instance_types),
+    ):
+        if values:
+            where.append(f"{column} IN ({', '.join(mark for _ in values)})")
+            args.extend(values)
+    if flt.gpu_type:
+        where.append(f"gpu_type = {mark}")
+        args.append(flt.gpu_type)
+    for column, value, op in (
+        ("vcpu", flt.min_vcpu, ">="),
+        ("memory_gb", flt.min_memory_gb, ">="),
+        ("price_per_hour", flt.max_price, "<="),
+    ):
+        if value is not None:
+            where.append(f"{column} {op} {mark}")
+            args.append(value)
+    sql = f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {CURRENT_ORDER}"
+    if flt.limit is not None:
+        sql += f" LIMIT {mark}"
+        args.append(flt.limit)
+    return sql, args
+
+
+def history_query(
+    key: PriceKey, since: datetime | None, until: datetime | None, mark: str
+) -> Query:
+    """``SELECT`` of one key's history rows in ``[since, until]``, oldest first."""
+    sql = (
+        f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history WHERE provider = {mark} "
+        f"AND region = {mark} AND availability_zone = {mark} AND instance_type = {mark} "
+        f"AND os = {mark}"
+    )
+    args: list[Any] = list(key)
+    if since is not None:
+        sql += f" AND observed_at >= {mark}"
+        args.append(since.astimezone(UTC).isoformat())
+    if until is not None:
+        sql += f" AND observed_at <= {mark}"
+        args.append(until.astimezone(UTC).isoformat())
+    return sql + " ORDER BY observed_at", args
