@@ -47,7 +47,7 @@ from spotarb.store.base import (
     require_unique_keys,
 )
 from spotarb.store.postgres_migrations import current_version, migrate
-from spotarb.store.queries import current_rows_query, history_query
+from spotarb.store.queries import ALL_HISTORY, current_rows_query, history_query, runs_query
 
 logger = logging.getLogger(__name__)
 
@@ -327,26 +327,13 @@ class PostgresStore:
         return [from_row(r, times) for r in self._read(query, args)]
 
     def all_history(self) -> list[SpotPrice]:
-        query = f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history ORDER BY {_KEYS}, observed_at"
         times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(query, [])]
+        return [from_row(r, times) for r in self._read(ALL_HISTORY, [])]
 
     def runs(
         self, source: str | None = None, limit: int = 50, *, run_id: int | None = None
     ) -> list[CollectionRun]:
-        query = (
-            "SELECT id, source, started_at, finished_at, rows_seen, rows_changed, status, error "
-            "FROM collection_runs"
-        )
-        args: list[Any] = []
-        if run_id is not None:
-            query += " WHERE id = %s"
-            args.append(run_id)
-        elif source is not None:
-            query += " WHERE source = %s"
-            args.append(source)
-        query += " ORDER BY id DESC LIMIT %s"
-        args.append(limit)
+        query, args = runs_query(source, limit, run_id, "%s")
         return [CollectionRun(*r) for r in self._read(query, args)]
 
     def data_version(self) -> int:

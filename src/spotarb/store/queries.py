@@ -70,3 +70,26 @@ def history_query(
         sql += f" AND observed_at <= {mark}"
         args.append(until.astimezone(UTC).isoformat())
     return sql + " ORDER BY observed_at", args
+
+
+#: Every history row, by key then time (what ``export --history`` writes).
+ALL_HISTORY: Final = (
+    f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history ORDER BY provider, region, "
+    "availability_zone, instance_type, os, observed_at"
+)
+
+
+def runs_query(source: str | None, limit: int, run_id: int | None, mark: str) -> Query:
+    """``SELECT`` of collection runs, newest first: one run by id, one source's, or all."""
+    sql = (
+        "SELECT id, source, started_at, finished_at, rows_seen, rows_changed, status, error "
+        "FROM collection_runs"
+    )
+    args: list[Any] = []
+    if run_id is not None:
+        sql += f" WHERE id = {mark}"
+        args.append(run_id)
+    elif source is not None:
+        sql += f" WHERE source = {mark}"
+        args.append(source)
+    return sql + f" ORDER BY id DESC LIMIT {mark}", [*args, limit]

@@ -26,7 +26,7 @@ from spotarb.store.base import (
     require_unique_keys,
 )
 from spotarb.store.migrations import LATEST_VERSION, current_version, migrate
-from spotarb.store.queries import current_rows_query, history_query
+from spotarb.store.queries import ALL_HISTORY, current_rows_query, history_query, runs_query
 
 logger = logging.getLogger(__name__)
 
@@ -337,29 +337,13 @@ class SqliteStore:
         return [from_row(r, times) for r in self._read(sql, args)]
 
     def all_history(self) -> list[SpotPrice]:
-        sql = (
-            f"SELECT {SELECT_PRICE_COLUMNS} FROM price_history ORDER BY provider, region, "
-            "availability_zone, instance_type, os, observed_at"
-        )
         times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(sql, [])]
+        return [from_row(r, times) for r in self._read(ALL_HISTORY, [])]
 
     def runs(
         self, source: str | None = None, limit: int = 50, *, run_id: int | None = None
     ) -> list[CollectionRun]:
-        sql = (
-            "SELECT id, source, started_at, finished_at, rows_seen, rows_changed, status, error "
-            "FROM collection_runs"
-        )
-        args: list[Any] = []
-        if run_id is not None:
-            sql += " WHERE id = ?"
-            args.append(run_id)
-        elif source is not None:
-            sql += " WHERE source = ?"
-            args.append(source)
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(limit)
+        sql, args = runs_query(source, limit, run_id, "?")
         return [
             CollectionRun(
                 id=r[0],
