@@ -45,6 +45,7 @@ from spotarb.cli.requirements import (
     current_snapshots,
     invalid,
     requirement_fields,
+    requirement_options,
     stale_hint,
 )
 from spotarb.core.errors import ValidationError
@@ -123,32 +124,10 @@ def fleet_command(
     Only fresh prices are used (each feed's max age, as the service does) unless
     ``--allow-stale``.
     """
+    options = requirement_options(locals())
     now = datetime.now(UTC)
     try:
-        fields = requirement_fields(
-            now,
-            cpu=cpu,
-            memory=memory,
-            gpus=gpus,
-            gpu_type=gpu_type,
-            gpu_types=gpu_types,
-            min_gpu_memory=min_gpu_memory,
-            regions=regions,
-            prefer_regions=prefer_regions,
-            exclude_regions=exclude_regions,
-            include_families=include_families,
-            exclude_families=exclude_families,
-            exclude_burstable=exclude_burstable,
-            arch=arch,
-            max_price=max_price,
-            max_interruption=max_interruption,
-            min_bandwidth=min_bandwidth,
-            providers=providers,
-            job_hours=job_hours,
-            checkpoint_hours=checkpoint_hours,
-            restart_overhead=restart_overhead,
-            max_age=max_age,
-        )
+        fields = requirement_fields(now, **options)
         per_instance: Strategy = "expected-cost" if strategy == "expected-cost" else "lowest-price"
         freq = FleetRequirements(
             workload=WorkloadRequirements(**fields, strategy=per_instance),

@@ -1,14 +1,17 @@
 """What ``spotarb place`` and ``spotarb fleet`` share: the per-instance requirement
 options, ``--allow-stale`` and the current snapshots under the staleness policy.
 
-A new requirement option goes here once: its alias, its flag in :data:`FLAGS` and
-its field in :func:`requirement_fields`; both commands then take it.
+A new requirement option goes here once (its alias, its flag in :data:`FLAGS`, its
+field in :func:`requirement_fields`), then as one parameter of each command;
+:func:`requirement_options` forwards it, so neither command lists it twice.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 
@@ -177,6 +180,15 @@ def requirement_fields(
         "restart_overhead_hours": restart_overhead,
         "not_older_than": parse_since(max_age, now) if max_age else None,
     }
+
+
+#: The keyword names of :func:`requirement_fields`: a command passes exactly these.
+REQUIREMENT_OPTIONS: Final = frozenset(inspect.signature(requirement_fields).parameters) - {"now"}
+
+
+def requirement_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The requirement options among a command's parameters (``locals()`` at its top)."""
+    return {name: values[name] for name in REQUIREMENT_OPTIONS}
 
 
 def invalid(exc: ValidationError, flags: dict[str, str] = FLAGS) -> typer.Exit:
