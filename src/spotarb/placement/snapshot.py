@@ -12,9 +12,11 @@ Strategies that rank by interruption first get their own pre-ordered views.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import count
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, overload
@@ -78,11 +80,8 @@ _GET: Final = {name: itemgetter(i) for name, i in _AT.items()}
 
 def _codes(rows: Sequence[Row], name: str) -> tuple[tuple[str, ...], IntArray]:
     """A text column as codes: the sorted distinct values, and each row's rank among them."""
-    values = list(map(_GET[name], rows))
-    names = tuple(sorted(dict.fromkeys(values)))
-    index = {value: i for i, value in enumerate(names)}
-    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values))
-    return names, codes
+    names, codes = _distinct(rows, _GET[name], ordered=True)
+    return tuple(names), codes
 
 
 def _numbers(rows: Sequence[Row], name: str) -> FloatArray:
@@ -90,11 +89,61 @@ def _numbers(rows: Sequence[Row], name: str) -> FloatArray:
     return np.fromiter(map(_GET[name], rows), dtype=np.float64, count=len(rows))
 
 
-def _optional(rows: Sequence[Row], name: str) -> FloatArray:
-    """A column that may be empty (``None`` → NaN); its values repeat, so map the distinct ones."""
-    values = list(map(_GET[name], rows))
-    lookup = {value: math.nan if value is None else float(value) for value in set(values)}
-    return np.fromiter(map(lookup.__getitem__, values), dtype=np.float64, count=len(values))
+def _floats(values: Sequence[Any]) -> FloatArray:
+    """A few values as floats, ``None`` → NaN."""
+    return np.array([math.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+#: The columns that describe an instance's shape and risk rather than its place or price.
+SHAPE_COLUMNS: Final = (
+    "vcpu", "memory_gb", "gpu_count", "gpu_type", "gpu_memory_gb", "arch",
+    "network_bandwidth_gbps", "interruption_rate",
+)  # fmt: skip
+_SHAPE: Final = itemgetter(*(_AT[name] for name in SHAPE_COLUMNS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """The distinct shapes of a set of rows, one tuple per column (see SHAPE_COLUMNS)."""
+
+    vcpu: tuple[float, ...]
+    memory_gb: tuple[float, ...]
+    gpu_count: tuple[int, ...]
+    gpu_type: tuple[str | None, ...]
+    gpu_memory_gb: tuple[float | None, ...]
+    arch: tuple[str, ...]
+    network_bandwidth_gbps: tuple[float | None, ...]
+    interruption_rate: tuple[float | None, ...]
+
+
+_PLACE: Final = itemgetter(_AT["provider"], _AT["region"], _AT["availability_zone"])
+
+
+def _distinct(
+    rows: Sequence[Row], columns: Callable[[Row], Any], *, ordered: bool = False
+) -> tuple[list[Any], IntArray]:
+    """The distinct values of ``columns(row)`` and each row's code among them.
+
+    One pass and one dictionary lookup per row: a missing value gets the next code
+    as it is first seen. With ``ordered`` the codes are ranks of the sorted values.
+    """
+    index: defaultdict[Any, int] = defaultdict(count().__next__)
+    codes = np.fromiter(map(index.__getitem__, map(columns, rows)), dtype=np.int64, count=len(rows))
+    distinct = list(index)
+    if ordered and distinct:
+        by_value = sorted(range(len(distinct)), key=distinct.__getitem__)
+        rank = np.empty(len(distinct), dtype=np.int64)
+        rank[by_value] = np.arange(len(distinct))
+        codes = rank[codes]
+        distinct = [distinct[i] for i in by_value]
+    return distinct, codes
+
+
+def _shapes(rows: Sequence[Row]) -> tuple[_Shapes, IntArray]:
+    """The distinct shapes of ``rows`` (column by column) and each row's shape code."""
+    distinct, codes = _distinct(rows, _SHAPE)
+    columns = tuple(zip(*distinct, strict=True)) if distinct else ((),) * len(SHAPE_COLUMNS)
+    return _Shapes(*columns), codes
 
 
 class SnapshotRows(Sequence[SpotPrice]):
@@ -218,58 +267,68 @@ class PriceSnapshot:
         """Snapshot plain rows (:data:`~spotarb.core.rows.PRICE_COLUMNS` order, ISO timestamps).
 
         Linux rows only, one row per key: of rows sharing a key, the one with the latest
-        ``(observed_at, collected_at)`` wins, the later one in ``rows`` on a tie. The
-        numpy columns are read column by column from the tuples, never one object per row.
+        ``(observed_at, collected_at)`` wins, the later one in ``rows`` on a tie. No
+        object is built per row: text columns become codes in one dictionary pass, and the
+        columns that repeat (place, instance shape) are converted once per distinct value.
         """
         if set(map(_GET["os"], rows)) - {"linux"}:
             rows = tuple(row for row in rows if row[_AT["os"]] == "linux")
         elif not isinstance(rows, tuple):
             rows = tuple(rows)
         n = len(rows)
-        providers, provider_code = _codes(rows, "provider")
-        regions, region_code = _codes(rows, "region")
-        _, zone_code = _codes(rows, "availability_zone")
+        # (provider, region, zone) repeat too: codes per distinct place, in key order.
+        places, place_code = _distinct(rows, _PLACE, ordered=True)
+        providers = tuple(sorted({place[0] for place in places}))
+        regions = tuple(sorted({place[1] for place in places}))
+        provider_of = {name: i for i, name in enumerate(providers)}
+        region_of = {name: i for i, name in enumerate(regions)}
+        place_provider = np.array([provider_of[p[0]] for p in places], np.int8)
+        place_region = np.array([region_of[p[1]] for p in places], np.int32)
         instance_types, type_code = _codes(rows, "instance_type")
         price = _numbers(rows, "price_per_hour")
         collected_text = list(map(_GET["collected_at"], rows))
         stamps = _timestamps(rows, collected_text)
-        order = _unique_latest(
-            rows, stamps, price, (provider_code, region_code, zone_code, type_code)
-        )
+        order = _unique_latest(rows, stamps, price, (place_code, type_code))
         _readonly(order)
-        # Columns are read in input order (the order the rows sit in memory), then reordered.
-        gpu_column = list(map(_GET["gpu_type"], rows))
-        gpu_names = tuple(sorted({g for g in set(gpu_column) if g}))
-        gpu_index = {name: i for i, name in enumerate(gpu_names)}
-        gpu_lookup: dict[str | None, int] = {**gpu_index, None: -1, "": -1}
-        gpu_code = np.fromiter(map(gpu_lookup.__getitem__, gpu_column), np.int64, n)[order]
+        # The instance's attributes and interruption rate repeat across regions and zones:
+        # each distinct combination ("shape") is converted once, then spread by code.
+        shape, shape_code = _shapes(rows)
+        shape_code = shape_code[order]
+        place_code = place_code[order]
+        gpu_names = tuple(sorted({g for g in shape.gpu_type if g}))
+        gpu_lookup: dict[str | None, int] = {
+            **{name: i for i, name in enumerate(gpu_names)},
+            None: -1,
+            "": -1,
+        }
+        gpu_code = np.array([gpu_lookup[g] for g in shape.gpu_type], np.int64)[shape_code]
         gpu_flags = np.array([is_gpu(name) for name in gpu_names] + [False], dtype=np.bool_)
-        arches, arch_code = _codes(rows, "arch")
-        rate_column = list(map(_GET["interruption_rate"], rows))
-        distinct_rates = set(rate_column)
-        rate_of = {r: math.nan if r is None else float(r) for r in distinct_rates}
-        hazard_of = {r: hazard(r) for r in distinct_rates}  # exactly what the reference uses
-        rate = np.fromiter(map(rate_of.__getitem__, rate_column), np.float64, n)
-        lam = np.fromiter(map(hazard_of.__getitem__, rate_column), np.float64, n)
+        arches = tuple(sorted(set(shape.arch)))
+        arch_index = {name: i for i, name in enumerate(arches)}
+        arch_code = np.array([arch_index[a] for a in shape.arch], np.int8)[shape_code]
+        rates = shape.interruption_rate
         collected = np.fromiter(map(stamps.__getitem__, collected_text), np.float64, n)[order]
         used = (float(collected.min()), float(collected.max())) if order.size else None
         return cls._assemble(
             rows=SnapshotRows(rows, order),
             price=price[order],
-            vcpu=_numbers(rows, "vcpu")[order],
-            memory_gb=_numbers(rows, "memory_gb")[order],
-            gpu_count=_numbers(rows, "gpu_count")[order].astype(np.int16),
+            vcpu=_floats(shape.vcpu)[shape_code],
+            memory_gb=_floats(shape.memory_gb)[shape_code],
+            gpu_count=_floats(shape.gpu_count)[shape_code].astype(np.int16),
             gpu_code=gpu_code.astype(np.int16),
             is_gpu=gpu_flags[gpu_code],  # code -1 reads the trailing False
-            gpu_memory_gb=_optional(rows, "gpu_memory_gb")[order],
-            arch_code=arch_code[order].astype(np.int8),
-            bandwidth=_optional(rows, "network_bandwidth_gbps")[order],
-            rate=rate[order],
-            hazard=lam[order],
+            gpu_memory_gb=_floats(shape.gpu_memory_gb)[shape_code],
+            arch_code=arch_code,
+            bandwidth=_floats(shape.network_bandwidth_gbps)[shape_code],
+            rate=_floats(rates)[shape_code],
+            # exactly what the reference computes, once per distinct rate
+            hazard=np.array([hazard(r) for r in rates], np.float64)[shape_code],
             collected_ts=collected,
             # Narrow integer columns: equality scans over int8/int16 are several times faster.
-            provider_code=provider_code[order].astype(np.int8),
-            region_code=region_code[order].astype(np.int16 if len(regions) < 32000 else np.int32),
+            provider_code=place_provider[place_code],
+            region_code=place_region[place_code].astype(
+                np.int16 if len(regions) < 32000 else np.int32
+            ),
             type_code=type_code[order].astype(np.int32),
             providers=providers,
             regions=regions,
