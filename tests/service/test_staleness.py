@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from spotarb.cli import app as cli_app
@@ -226,3 +228,58 @@ def test_load_snapshots_reads_the_store_again_after_a_write(
     assert placement.decision.instance_type == "c5.large"
     assert placement.data_version == second.version
     assert decide(first, WorkloadRequirements()).decision.instance_type == "m5.large"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["aws", "azure", "gcp"]),
+            st.sampled_from(["", "import", "import:prices.csv", "aws-spot-feed"]),
+            st.sampled_from([0, 50, 99, 101, 179, 181, 999, 1001, 5000]),
+            st.sampled_from(["linux", "windows"]),
+        ),
+        max_size=40,
+    )
+)
+def test_the_columnar_split_matches_the_policy_row_by_row(
+    specs: list[tuple[str, str, int, str]],
+) -> None:
+    """Staleness decided per (provider, source, collected_at, os) equals the per-row policy."""
+    policy = StalenessPolicy.from_settings(
+        load_settings(aws_interval=60, gcp_max_age=100, import_max_age=1000)
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        row(
+            provider=provider,
+            instance_type=f"t{i}",
+            source=source,
+            os=os_name,
+            collected_at=now - timedelta(seconds=age),
+            observed_at=now - timedelta(seconds=age),
+        )
+        for i, (provider, source, age, os_name) in enumerate(specs)
+    ]
+    ts = now.timestamp()
+    snaps = build_snapshots(to_rows(rows), version=1, policy=policy, now=ts)
+    fresh = [r for r in rows if not policy.is_stale(r, ts)]
+    linux = [r for r in rows if r.os == "linux"]
+    fresh_linux = [r for r in fresh if r.os == "linux"]
+    assert snaps.rows == tuple(rows) and snaps.row_count == len(rows)
+    assert len(snaps.full) == len(linux)
+    assert sorted(r.instance_type for r in snaps.fresh.rows) == sorted(
+        r.instance_type for r in fresh_linux
+    )
+    assert snaps.stale_rows == len(linux) - len(fresh_linux)
+    assert snaps.next_stale_at == min(
+        (policy.expires_at(r) for r in fresh_linux), default=float("inf")
+    )
+    for provider in {r.provider for r in rows}:
+        mine = [r for r in rows if r.provider == provider]
+        counts = snaps.by_provider[provider]
+        assert counts.rows == len(mine)
+        assert counts.fresh == sum(1 for r in mine if r in fresh)
+        assert counts.newest == max(r.collected_at for r in mine)
+        assert counts.oldest == min(r.collected_at for r in mine)
+    assert set(snaps.by_provider) == {r.provider for r in rows}

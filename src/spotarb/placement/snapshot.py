@@ -12,11 +12,9 @@ Strategies that rank by interruption first get their own pre-ordered views.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import count
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final, overload
@@ -24,6 +22,7 @@ from typing import Any, Final, overload
 import numpy as np
 import numpy.typing as npt
 
+from spotarb.core.codes import distinct_codes
 from spotarb.core.gpus import is_gpu
 from spotarb.core.models import SpotPrice, utcnow
 from spotarb.core.rows import PRICE_COLUMNS, Row, from_row, to_rows
@@ -80,7 +79,7 @@ _GET: Final = {name: itemgetter(i) for name, i in _AT.items()}
 
 def _codes(rows: Sequence[Row], name: str) -> tuple[tuple[str, ...], IntArray]:
     """A text column as codes: the sorted distinct values, and each row's rank among them."""
-    names, codes = _distinct(rows, _GET[name], ordered=True)
+    names, codes = distinct_codes(rows, _GET[name], ordered=True)
     return tuple(names), codes
 
 
@@ -119,29 +118,9 @@ class _Shapes:
 _PLACE: Final = itemgetter(_AT["provider"], _AT["region"], _AT["availability_zone"])
 
 
-def _distinct(
-    rows: Sequence[Row], columns: Callable[[Row], Any], *, ordered: bool = False
-) -> tuple[list[Any], IntArray]:
-    """The distinct values of ``columns(row)`` and each row's code among them.
-
-    One pass and one dictionary lookup per row: a missing value gets the next code
-    as it is first seen. With ``ordered`` the codes are ranks of the sorted values.
-    """
-    index: defaultdict[Any, int] = defaultdict(count().__next__)
-    codes = np.fromiter(map(index.__getitem__, map(columns, rows)), dtype=np.int64, count=len(rows))
-    distinct = list(index)
-    if ordered and distinct:
-        by_value = sorted(range(len(distinct)), key=distinct.__getitem__)
-        rank = np.empty(len(distinct), dtype=np.int64)
-        rank[by_value] = np.arange(len(distinct))
-        codes = rank[codes]
-        distinct = [distinct[i] for i in by_value]
-    return distinct, codes
-
-
 def _shapes(rows: Sequence[Row]) -> tuple[_Shapes, IntArray]:
     """The distinct shapes of ``rows`` (column by column) and each row's shape code."""
-    distinct, codes = _distinct(rows, _SHAPE)
+    distinct, codes = distinct_codes(rows, _SHAPE)
     columns = tuple(zip(*distinct, strict=True)) if distinct else ((),) * len(SHAPE_COLUMNS)
     return _Shapes(*columns), codes
 
@@ -277,7 +256,7 @@ class PriceSnapshot:
             rows = tuple(rows)
         n = len(rows)
         # (provider, region, zone) repeat too: codes per distinct place, in key order.
-        places, place_code = _distinct(rows, _PLACE, ordered=True)
+        places, place_code = distinct_codes(rows, _PLACE, ordered=True)
         providers = tuple(sorted({place[0] for place in places}))
         regions = tuple(sorted({place[1] for place in places}))
         provider_of = {name: i for i, name in enumerate(providers)}

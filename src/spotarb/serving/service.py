@@ -76,8 +76,13 @@ class ServiceState:
 
     @property
     def rows(self) -> tuple[SpotPrice, ...]:
-        """Every current row (all OSes)."""
+        """Every current row (all OSes), as objects (built on first use)."""
         return self.snapshots.rows
+
+    @property
+    def row_count(self) -> int:
+        """How many current rows (all OSes), without building them as objects."""
+        return self.snapshots.row_count
 
     @property
     def full(self) -> PriceSnapshot:
@@ -168,7 +173,7 @@ class Service:
         logger.info(
             "snapshot v%d: %d rows (%d stale) built in %.2fs",
             new.version,
-            len(new.rows),
+            new.row_count,
             new.stale_rows,
             time.perf_counter() - began,
         )

@@ -9,14 +9,21 @@ same rows and policy give the same snapshots, so the same answers.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import compress
+from operator import itemgetter
 from types import MappingProxyType
 
+import numpy as np
+
+from spotarb.core.codes import distinct_codes
+from spotarb.core.gc_pause import gc_paused
 from spotarb.core.models import SpotPrice
-from spotarb.core.rows import Row, from_row
+from spotarb.core.rows import PRICE_COLUMNS, Row, from_row
 from spotarb.placement import PriceSnapshot
 from spotarb.serving.staleness import StalenessPolicy
 from spotarb.store.base import PriceStore
@@ -36,6 +43,32 @@ class ProviderRows:
         return self.rows - self.fresh
 
 
+class LazyPrices:
+    """Every current row as :class:`SpotPrice` objects, built on first use and kept.
+
+    A million objects take seconds to build; most snapshots are replaced (after the
+    next write) before anything lists every row, so they are built only when asked.
+    """
+
+    __slots__ = ("_lock", "_prices", "_rows")
+
+    def __init__(self, rows: tuple[Row, ...]) -> None:
+        self._rows = rows
+        self._prices: tuple[SpotPrice, ...] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[SpotPrice, ...]:
+        prices = self._prices
+        if prices is None:
+            with self._lock:
+                if self._prices is None:
+                    times: dict[str, datetime] = {}
+                    with gc_paused():
+                        self._prices = tuple(from_row(row, times) for row in self._rows)
+                prices = self._prices
+        return prices
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class PriceSnapshots:
     """Every current row and the two placement snapshots built from them; never modified."""
@@ -43,7 +76,7 @@ class PriceSnapshots:
     version: int
     built_at: datetime
     #: Every current row (all OSes), as the store lists them.
-    rows: tuple[SpotPrice, ...]
+    tuples: tuple[Row, ...]
     #: Linux rows, stale ones included.
     full: PriceSnapshot
     #: Linux rows within their max age.
@@ -54,6 +87,16 @@ class PriceSnapshots:
     next_stale_at: float
     by_provider: Mapping[str, ProviderRows]
     policy: StalenessPolicy
+    _prices: LazyPrices
+
+    @property
+    def rows(self) -> tuple[SpotPrice, ...]:
+        """Every current row (all OSes) as objects (built on first use)."""
+        return self._prices.get()
+
+    @property
+    def row_count(self) -> int:
+        return len(self.tuples)
 
     @property
     def stale_total(self) -> int:
@@ -68,6 +111,15 @@ class PriceSnapshots:
         return 0 if allow_stale else self.stale_rows
 
 
+#: What a row's staleness depends on (and whether it is a Linux row).
+_AGE_KEY = itemgetter(
+    PRICE_COLUMNS.index("provider"),
+    PRICE_COLUMNS.index("source"),
+    PRICE_COLUMNS.index("collected_at"),
+    PRICE_COLUMNS.index("os"),
+)
+
+
 def build_snapshots(
     rows: Sequence[Row],
     *,
@@ -77,44 +129,49 @@ def build_snapshots(
 ) -> PriceSnapshots:
     """Split the store's ``rows`` by ``policy`` at ``now`` (epoch seconds, default: now).
 
-    The placement snapshots are built straight from the row tuples
-    (:meth:`PriceSnapshot.from_rows`); the ``SpotPrice`` objects are built once, for
-    the readers that list rows (prices, charts).
+    Rows of one batch share provider, source and collection time, so staleness is
+    decided once per distinct (provider, source, collected_at, os) and spread to the
+    rows by code; the placement snapshots are built straight from the row tuples
+    (:meth:`PriceSnapshot.from_rows`). No object is built per row here.
     """
-    times: dict[str, datetime] = {}
-    every = tuple(from_row(row, times) for row in rows)
+    rows = tuple(rows)
     at = time.time() if now is None else now
-    linux: list[Row] = []
-    fresh_rows: list[Row] = []
-    next_stale = float("inf")
-    counts: dict[str, list[int]] = {}
-    newest: dict[str, datetime] = {}
-    oldest: dict[str, datetime] = {}
-    for tup, row in zip(rows, every, strict=True):
-        expires = policy.expires_at(row)
-        fresh = expires > at
-        p = row.provider
-        count = counts.setdefault(p, [0, 0])
-        count[0] += 1
-        if fresh:
-            count[1] += 1
-        when = row.collected_at
-        if p not in newest or when > newest[p]:
-            newest[p] = when
-        if p not in oldest or when < oldest[p]:
-            oldest[p] = when
-        if row.os != "linux":
-            continue
-        linux.append(tup)
-        if fresh:
-            fresh_rows.append(tup)
-            next_stale = min(next_stale, expires)
+    groups, group_code = distinct_codes(rows, _AGE_KEY)
+    collected = [datetime.fromisoformat(g[2]) for g in groups]
+    expires = np.array(
+        [
+            when.timestamp() + policy.max_age_of(provider, source or "")
+            for (provider, source, _, _), when in zip(groups, collected, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    group_fresh = expires > at
+    group_linux = np.array([g[3] == "linux" for g in groups], dtype=np.bool_)
+    linux_mask = group_linux[group_code]
+    fresh_linux_mask = (group_linux & group_fresh)[group_code]
+    linux = rows if bool(linux_mask.all()) else tuple(compress(rows, linux_mask.tolist()))
+    fresh_count = int(np.count_nonzero(fresh_linux_mask))
     full = PriceSnapshot.from_rows(linux, data_version=version)
     fresh_snap = (
         full
-        if len(fresh_rows) == len(linux)
-        else PriceSnapshot.from_rows(fresh_rows, data_version=version)
+        if fresh_count == len(linux)
+        else PriceSnapshot.from_rows(
+            tuple(compress(rows, fresh_linux_mask.tolist())), data_version=version
+        )
     )
+    rows_per_group = np.bincount(group_code, minlength=len(groups)).tolist()
+    counts: dict[str, list[int]] = {}
+    newest: dict[str, datetime] = {}
+    oldest: dict[str, datetime] = {}
+    for (provider, *_), when, fresh, n in zip(
+        groups, collected, group_fresh.tolist(), rows_per_group, strict=True
+    ):
+        count = counts.setdefault(provider, [0, 0])
+        count[0] += n
+        count[1] += n if fresh else 0
+        newest[provider] = max(newest.get(provider, when), when)
+        oldest[provider] = min(oldest.get(provider, when), when)
+    live = expires[group_linux & group_fresh]
     by_provider = {
         p: ProviderRows(rows=n, fresh=f, newest=newest[p], oldest=oldest[p])
         for p, (n, f) in sorted(counts.items())
@@ -122,13 +179,14 @@ def build_snapshots(
     return PriceSnapshots(
         version=version,
         built_at=datetime.now(UTC),
-        rows=every,
+        tuples=rows,
         full=full,
         fresh=fresh_snap,
-        stale_rows=len(linux) - len(fresh_rows),
-        next_stale_at=next_stale,
+        stale_rows=len(linux) - fresh_count,
+        next_stale_at=float(live.min()) if live.size else float("inf"),
         by_provider=MappingProxyType(by_provider),
         policy=policy,
+        _prices=LazyPrices(rows),
     )
 
 

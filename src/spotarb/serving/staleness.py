@@ -37,10 +37,14 @@ class StalenessPolicy:
         """A feed's max age (an unknown feed gets the import allowance)."""
         return self.feed_max_age.get(feed, self.import_max_age)
 
-    def max_age(self, row: SpotPrice) -> float:
-        if is_imported(row.source):
+    def max_age_of(self, provider: str, source: str) -> float:
+        """The max age of a row from ``provider`` written by ``source``."""
+        if is_imported(source):
             return self.import_max_age
-        return self.max_age_for_feed(row.provider)
+        return self.max_age_for_feed(provider)
+
+    def max_age(self, row: SpotPrice) -> float:
+        return self.max_age_of(row.provider, row.source)
 
     def expires_at(self, row: SpotPrice) -> float:
         """Epoch seconds at which ``row`` turns stale."""

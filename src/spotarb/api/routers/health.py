@@ -32,7 +32,7 @@ def readyz(service: ServiceDep) -> Any:
         version = service.store.data_version()
     except SpotArbError as exc:
         return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    rows = len(service.state.rows)
+    rows = service.state.row_count
     if rows == 0:
         return JSONResponse(
             {
