@@ -10,12 +10,18 @@ client (32 concurrent keep-alive connections) for a fixed time per scenario:
   ``SPOTARB_PLACEMENT_CACHE_SIZE=0`` (every request runs the engine on 100k rows);
 - ``best-options``: ``GET /v1/best-options?shape=...`` over the default shapes.
 
+``--client wrk`` drives the same requests with wrk (a C load generator, from Debian's
+``wrk`` package) instead: on a 2-core machine the Python client above needs most of a
+core for itself at several thousand requests/s, so wrk shows more of what the server
+does. ``--client both`` runs each scenario with both clients, one after the other.
+
 ``--in-process`` also times the same requests through the ASGI app itself (no server,
 no client, no sockets: one request at a time on this process's event loop), which
 shows the app's own cost per request when the shared machine makes the load figures
 noisy.
 
-Run: ``uv run python benchmarks/service_load.py [--rows 100000] [--seconds 10] [--in-process]``
+Run: ``uv run python benchmarks/service_load.py [--rows 100000] [--seconds 10] [--in-process]
+[--client python|wrk|both]``
 """
 
 from __future__ import annotations
@@ -221,6 +227,67 @@ async def drive(
     return result
 
 
+def _lua_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def drive_wrk(
+    url: str, name: str, make: Any, seconds: float, concurrency: int = 32
+) -> dict[str, Any]:
+    """The same requests from wrk: one thread, ``concurrency`` keep-alive connections."""
+    calls = [make(i) for i in range(max(concurrency * 8, 512))]
+    entries = []
+    for method, path, body in calls:
+        data = "nil" if body is None else _lua_string(json.dumps(body))
+        entries.append(f"{{{_lua_string(method)}, {_lua_string(path)}, {data}}}")
+    script = (
+        "local calls = {" + ",\n".join(entries) + "}\n"
+        "local i = 0\n"
+        "local json = {['Content-Type'] = 'application/json'}\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  local c = calls[(i % #calls) + 1]\n"
+        "  if c[3] == nil then return wrk.format(c[1], c[2]) end\n"
+        "  return wrk.format(c[1], c[2], json, c[3])\n"
+        "end\n"
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('RESULT %d %f %f %f %d %d\\n', summary.requests,\n"
+        "    summary.duration, latency:percentile(50), latency:percentile(99),\n"
+        "    summary.errors.status, summary.errors.connect + summary.errors.read +\n"
+        "    summary.errors.write + summary.errors.timeout))\n"
+        "end\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        base = ["wrk", "-t1", f"-c{concurrency}", "-s", handle.name, url]
+        subprocess.run([*base[:1], "-d1s", *base[1:]], capture_output=True, check=True)  # warm-up
+        out = subprocess.run(
+            [*base[:1], f"-d{max(1, round(seconds))}s", *base[1:]],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(handle.name)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    count, duration_us, p50_us, p99_us, non_2xx, socket_errors = line.split()[1:]
+    # 404 is an answer (nothing matches), not an error: wrk counts it as a non-2xx status.
+    result = {
+        "scenario": name + " [wrk]",
+        "requests": int(count),
+        "rps": int(count) / (float(duration_us) / 1e6),
+        "p50_ms": float(p50_us) / 1000,
+        "p99_ms": float(p99_us) / 1000,
+        "non_2xx": int(non_2xx),
+        "errors": int(socket_errors),
+    }
+    print(
+        f"{result['scenario']:<24} {result['requests']:>7} req  {result['rps']:>7.0f}/s  "
+        f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
+        f"non-2xx {result['non_2xx']}  socket errors {result['errors']}"
+    )
+    return result
+
+
 def in_process(db: Path, reqs: list[dict[str, Any]], shapes: list[str], count: int) -> None:
     """Median µs per request of the ASGI app called directly (best of 3 passes)."""
     from spotarb.api import create_app
@@ -300,8 +367,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--in-process", action="store_true", help="also time the ASGI app")
+    parser.add_argument("--client", choices=("python", "wrk", "both"), default="python")
     parser.add_argument("--only-in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    clients = ["python", "wrk"] if args.client == "both" else [args.client]
+
+    def run(url: str, name: str, make: Any, seconds: float) -> None:
+        for client in clients:
+            if client == "wrk":
+                drive_wrk(url, name, make, seconds, args.concurrency)
+            else:
+                asyncio.run(drive(url, name, make, seconds, args.concurrency))
+
     reqs = bodies()
     shapes = ["cpu:2", "cpu:4", "cpu:8", "cpu:16", "cpu:32", "cpu:64", "gpu:a100:8", "gpu:t4:1"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -313,30 +390,30 @@ def main() -> None:
             return
         proc, url = start_server(db, {})
         try:
-            asyncio.run(
-                drive(url, "placements (cached)",
-                      lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
-                      args.seconds, args.concurrency)
-            )  # fmt: skip
-            asyncio.run(
-                drive(url, "best-options",
-                      lambda i: ("GET", f"/v1/best-options?shape={shapes[i % len(shapes)]}", None),
-                      args.seconds, args.concurrency)
-            )  # fmt: skip
-            asyncio.run(
-                drive(url, "healthz", lambda i: ("GET", "/healthz", None),
-                      args.seconds / 2, args.concurrency)
-            )  # fmt: skip
+            run(
+                url,
+                "placements (cached)",
+                lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
+                args.seconds,
+            )
+            run(
+                url,
+                "best-options",
+                lambda i: ("GET", f"/v1/best-options?shape={shapes[i % len(shapes)]}", None),
+                args.seconds,
+            )
+            run(url, "healthz", lambda i: ("GET", "/healthz", None), args.seconds / 2)
         finally:
             proc.terminate()
             proc.wait(20)
         proc, url = start_server(db, {"SPOTARB_PLACEMENT_CACHE_SIZE": "0"})
         try:
-            asyncio.run(
-                drive(url, "placements (uncached)",
-                      lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
-                      args.seconds, args.concurrency)
-            )  # fmt: skip
+            run(
+                url,
+                "placements (uncached)",
+                lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
+                args.seconds,
+            )
         finally:
             proc.terminate()
             proc.wait(20)
