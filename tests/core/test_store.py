@@ -147,6 +147,39 @@ def test_a_failure_mid_batch_leaves_the_previous_state(
     assert after == before
 
 
+def test_a_failure_mid_first_write_leaves_the_store_empty(
+    store: PriceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = [price(instance_type=f"t{i}.large", price_per_hour=0.01 + i * 1e-5) for i in range(12000)]
+
+    def explode(written: int) -> None:
+        raise OSError("disk on fire")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_after_chunk", explode)
+        with pytest.raises(OSError, match="disk on fire"):
+            store.write_rows(to_rows(big), source="test")
+    info = store.info()
+    assert (info.current_rows, info.history_rows, info.runs, store.data_version()) == (0, 0, 0, 0)
+    # The next write is a first write again, and key uniqueness still holds.
+    assert store.write_rows(to_rows(catalog()), source="test").inserted == 5
+    with pytest.raises(DuplicateKeyError):
+        store.write_rows(to_rows([price(), price(price_per_hour=0.5)]), source="test")
+    assert (store.info().current_rows, store.data_version()) == (5, 1)
+
+
+def test_first_write_after_backfilled_history_corrects_a_change_point(store: PriceStore) -> None:
+    """No current rows yet, but history: the first rows still replace a point at their instant."""
+    earlier = T0 - timedelta(days=1)
+    backfill = [price(price_per_hour=0.02, observed_at=earlier), price(price_per_hour=0.03)]
+    assert store.write_rows([], to_rows(backfill), source="test").history_added == 2
+    assert store.info().current_rows == 0
+    stats = store.write_rows(to_rows([price(price_per_hour=0.04)]), source="test")
+    assert (stats.inserted, stats.history_added, store.data_version()) == (1, 1, 2)
+    points = [(p.observed_at, p.price_per_hour) for p in store.history(price().key)]
+    assert points == [(earlier, 0.02), (T0, 0.04)]  # the point at T0 was corrected
+
+
 def test_duplicate_keys_in_one_batch_are_refused(store: PriceStore) -> None:
     store.write_rows(to_rows(catalog()), source="test")
     before = (store.current_rows(), store.all_history(), store.runs(), store.data_version())

@@ -4,6 +4,7 @@ which runs on both backends): migrations, concurrent writers, URLs, a round-trip
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import psycopg
@@ -15,9 +16,11 @@ from spotarb.core.errors import DiskFullError, StoreError
 from spotarb.core.models import SpotPrice
 from spotarb.core.rows import to_row
 from spotarb.store import open_store
-from spotarb.store.postgres import PostgresStore, write_error
+from spotarb.store.base import WriteStats
+from spotarb.store.postgres import Conn, PostgresStore, write_error
 from spotarb.store.postgres_migrations import LATEST_VERSION, MIGRATIONS, migrate
 from tests.core.factories import T0, price
+from tests.pg import admin_url, schema_url
 
 pytestmark = pytest.mark.postgres
 
@@ -98,6 +101,90 @@ def test_concurrent_writers_commit_one_after_the_other(pg_url: str) -> None:
     assert stores[0].data_version() == 4  # four batches, four versions, none lost
     for store in stores:
         store.close()
+
+
+class MergePathStore(PostgresStore):
+    """Never sees an empty table, so every write takes the ``ON CONFLICT`` merge."""
+
+    @staticmethod
+    def _empty_tables(conn: Conn) -> tuple[bool, bool]:
+        return False, False
+
+
+def test_first_write_plain_inserts_match_the_merge(pg_url: str, pg_database: str) -> None:
+    """Into empty tables the write skips ON CONFLICT; the outcome is the merge's, write by write."""
+    plain = PostgresStore(pg_url)
+    with psycopg.connect(admin_url(pg_database), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA merge_path_twin")
+    merged = MergePathStore(schema_url(pg_database, "merge_path_twin"))
+    first = [
+        to_row(price(instance_type=f"m{i}.large", price_per_hour=0.01 * (i + 1))) for i in range(40)
+    ]
+    later = T0.replace(hour=13)
+    second = [  # ten price changes, one other change, five new keys, the rest unchanged
+        to_row(price(instance_type=f"m{i}.large", price_per_hour=0.5 + i, observed_at=later))
+        if i < 10
+        else to_row(price(instance_type=f"m{i}.large", price_per_hour=0.01 * (i + 1), vcpu=4))
+        if i == 10
+        else to_row(price(instance_type=f"m{i}.large", price_per_hour=0.01 * (i + 1)))
+        for i in range(45)
+    ]
+    for batch in (first, second, second):
+        got = [store.write_rows(batch, source="test") for store in (plain, merged)]
+        assert got[0] == got[1]  # the counts, and the run ids of the two schemas
+        assert plain.current_rows() == merged.current_rows()
+        assert plain.all_history() == merged.all_history()
+        assert plain.data_version() == merged.data_version()
+    assert (got[0].inserted, got[0].unchanged, plain.info().history_rows) == (0, 45, 55)
+    assert plain.data_version() == 2
+    with psycopg.connect(admin_url(pg_database), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA merge_path_twin CASCADE")
+    plain.close()
+    merged.close()
+
+
+def test_a_first_writer_waiting_for_another_merges_into_its_rows(pg_url: str) -> None:
+    """The second of two first writes sees the first one's rows once it holds the lock."""
+    first, second = PostgresStore(pg_url), PostgresStore(pg_url)
+    staged, release = threading.Event(), threading.Event()
+
+    def hold(written: int) -> None:  # inside the first write, which holds the writers' lock
+        staged.set()
+        assert release.wait(10)
+
+    first._after_chunk = hold  # type: ignore[method-assign]
+    old = [to_row(price(instance_type=f"c{i}.large", price_per_hour=0.1)) for i in range(10)]
+    later = T0.replace(hour=13)
+    new = [
+        to_row(price(instance_type=f"c{i}.large", price_per_hour=0.2, observed_at=later))
+        for i in range(5, 15)
+    ]
+    done: list[WriteStats] = []
+    writer = threading.Thread(target=lambda: first.write_rows(old, source="first"))
+    writer.start()
+    assert staged.wait(10)
+    waiter = threading.Thread(target=lambda: done.append(second.write_rows(new, source="second")))
+    waiter.start()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        for _ in range(500):  # until the second writer waits for the lock
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%data_version%FOR UPDATE%'"
+            ).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the second writer never waited for the first")
+    release.set()
+    writer.join(10)
+    waiter.join(10)
+    [stats] = done
+    assert (stats.inserted, stats.changed, stats.unchanged, stats.history_added) == (5, 5, 0, 10)
+    info = first.info()
+    assert (info.current_rows, info.history_rows, second.data_version()) == (15, 20, 2)
+    first.close()
+    second.close()
 
 
 def test_the_url_is_shown_without_its_password(pg_url: str) -> None:

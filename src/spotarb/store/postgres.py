@@ -4,6 +4,9 @@ A batch is one transaction: its rows are COPYed (binary) into a temporary table,
 one ``INSERT … ON CONFLICT … DO UPDATE … WHERE … IS DISTINCT FROM`` statement
 merges them into ``spot_prices`` (rewriting only rows that differ), and one
 ``INSERT … SELECT`` copies the new keys and price changes into ``price_history``.
+Into an empty table (the first write) both are plain ``INSERT … SELECT``: nothing
+stored can conflict, and ``ON CONFLICT``'s speculative insertion cost ~40% of a
+200k-row first write (see docs/benchmarks.md).
 Writers from any process take the ``data_version`` row lock first, so batches
 commit one after the other. A commit that changed something sends ``pg_notify``
 on :attr:`PostgresStore.channel`, which replicas listen to (see
@@ -68,10 +71,12 @@ _HISTORY_STAGE: Final = "spotarb_history_stage"
 # The merge: upsert the staged rows in one statement. A stored row is rewritten only when a
 # value differs; ``changed_in`` marks rows that are new or whose price changed in this batch.
 # It answers (rows written, rows inserted, rows new or with a changed price).
-_MERGE: Final = (
-    "WITH up AS ("
+_INSERT_STAGED: Final = (
     f"INSERT INTO spot_prices AS t ({SELECT_PRICE_COLUMNS}, changed_in) "
-    f"SELECT {SELECT_PRICE_COLUMNS}, %(batch)s FROM {_STAGE} "
+    f"SELECT {SELECT_PRICE_COLUMNS}, %(batch)s FROM {_STAGE}"
+)
+_MERGE: Final = (
+    f"WITH up AS ({_INSERT_STAGED} "
     f"ON CONFLICT ({_KEYS}) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS)
     + ", changed_in = CASE WHEN t.price_per_hour = excluded.price_per_hour "
@@ -85,9 +90,12 @@ _MERGE: Final = (
 )
 # The batch's new keys and price changes become history. A change point seen by this batch
 # replaces a stored one at the same instant (a correction), as in the SQLite store.
-_RECORD_CHANGES: Final = (
+_COPY_CHANGES: Final = (
     f"INSERT INTO price_history ({SELECT_PRICE_COLUMNS}) "
-    f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices WHERE changed_in = %(batch)s "
+    f"SELECT {SELECT_PRICE_COLUMNS} FROM spot_prices WHERE changed_in = %(batch)s"
+)
+_RECORD_CHANGES: Final = (
+    f"{_COPY_CHANGES} "
     f"ON CONFLICT ({_KEYS}, observed_at) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _VALUE_COLUMNS if c != "observed_at")
 )
@@ -212,10 +220,16 @@ class PostgresStore:
             with gc_paused(), self._transaction() as conn:
                 batch = self._next_batch(conn)
                 self._stage(conn, _STAGE, rows)
-                merged = conn.execute(_MERGE, {"batch": batch}).fetchone()
-                written, stats.inserted, new_or_changed = merged or (0, 0, 0)
+                no_prices, no_history = self._empty_tables(conn)
+                if no_prices:  # every staged row is a new key (they are unique, see above)
+                    written = conn.execute(_INSERT_STAGED, {"batch": batch}).rowcount
+                    stats.inserted = new_or_changed = written
+                else:
+                    merged = conn.execute(_MERGE, {"batch": batch}).fetchone()
+                    written, stats.inserted, new_or_changed = merged or (0, 0, 0)
                 if new_or_changed:
-                    conn.execute(_RECORD_CHANGES, {"batch": batch})
+                    record = _COPY_CHANGES if no_history else _RECORD_CHANGES
+                    conn.execute(record, {"batch": batch})
                 stats.changed = new_or_changed - stats.inserted
                 stats.unchanged = stats.rows_seen - new_or_changed
                 backfilled = 0
@@ -271,6 +285,19 @@ class PostgresStore:
             "SELECT value FROM store_meta WHERE key = 'data_version' FOR UPDATE"
         ).fetchone()
         return int(row[0] if row else 0) + 1
+
+    @staticmethod
+    def _empty_tables(conn: Conn) -> tuple[bool, bool]:
+        """Whether ``spot_prices`` and ``price_history`` hold no row, seen by this batch.
+
+        A statement of its own after :meth:`_next_batch`: its snapshot is taken once the
+        writers' lock is held, so it sees what the previous writer committed. (A subquery
+        of the locking statement would use the snapshot from before the lock wait.)
+        """
+        row = conn.execute(
+            "SELECT NOT EXISTS (SELECT FROM spot_prices), NOT EXISTS (SELECT FROM price_history)"
+        ).fetchone()
+        return (bool(row[0]), bool(row[1])) if row else (False, False)
 
     def _insert_run(
         self,
