@@ -132,7 +132,6 @@ def test_capacity_target(client: TestClient) -> None:
         ({}, "count"),
         ({"count": 2, "strategy": "balanced"}, "strategy"),
         ({"count": 2, "strategy": "expected-cost"}, "jobHours"),
-        ({"targetVCPU": 8, "maxPerProvider": 2}, "maxPerProvider"),
         ({"count": 2, "sameZone": "maybe"}, "sameZone"),
         ({"count": 2, "fleetName": "x"}, "fleetName"),
     ],

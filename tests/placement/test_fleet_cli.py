@@ -117,7 +117,6 @@ def test_stale_prices_need_allow_stale(db: str, monkeypatch: pytest.MonkeyPatch)
         ([], "--count"),
         (["--count", "2", "--strategy", "balanced"], "--strategy"),
         (["--count", "2", "--strategy", "expected-cost"], "--job-hours"),
-        (["--target-gpus", "2", "--max-per-region", "1"], "--max-per-region"),
         (["--count", "2", "--max-interruption", "2"], "--max-interruption"),
         (["--count", "2", "--max-age", "soon"], "--max-age"),
     ],

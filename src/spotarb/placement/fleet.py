@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -31,6 +31,7 @@ from spotarb.placement.fleet_alloc import (
     greedy_fill,
     round_robin,
 )
+from spotarb.placement.fleet_cover import capped_cover
 from spotarb.placement.fleet_model import (
     FleetAllocation,
     FleetInfeasibleError,
@@ -202,17 +203,43 @@ def _zone_codes(snap: PriceSnapshot) -> Counts:
     return codes
 
 
+def _region_cap(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> GroupCap | None:
+    """``maxPerRegion`` as (region code per pool, capacity per code), if given."""
+    if freq.max_per_region is None:
+        return None
+    size = max(1, len(snap.providers)) * max(1, len(snap.regions))
+    return _region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)
+
+
+def _provider_cap(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> GroupCap | None:
+    """``maxPerProvider`` as (provider code per pool, capacity per code), if given."""
+    if freq.max_per_provider is None:
+        return None
+    size = max(1, len(snap.providers))
+    return snap.provider_code[pos].astype(np.int64), np.full(size, freq.max_per_provider, np.int64)
+
+
 def _caps(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> list[GroupCap]:
     """Region and provider caps as (group code per pool, capacity per code)."""
-    out: list[GroupCap] = []
-    if freq.max_per_region is not None:
-        size = max(1, len(snap.providers)) * max(1, len(snap.regions))
-        out.append((_region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)))
-    if freq.max_per_provider is not None:
-        size = max(1, len(snap.providers))
-        codes = snap.provider_code[pos].astype(np.int64)
-        out.append((codes, np.full(size, freq.max_per_provider, np.int64)))
-    return out
+    caps = (_region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
+    return [cap for cap in caps if cap is not None]
+
+
+def _one_group_cap(freq: FleetRequirements, n: int) -> GroupCap | None:
+    """Inside one region or zone the region and provider caps are one cap on the fleet."""
+    caps = [c for c in (freq.max_per_region, freq.max_per_provider) if c is not None]
+    if not caps:
+        return None
+    return np.zeros(n, dtype=np.int64), np.array([min(caps)], dtype=np.int64)
+
+
+def _cover(
+    freq: FleetRequirements, pools: _Pools, region: GroupCap | None, provider: GroupCap | None
+) -> Counts | None:
+    """The exact cheapest capacity cover of ``pools`` under the caps; None if none."""
+    if region is None and provider is None:
+        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+    return capped_cover(pools.cost, pools.units, pools.caps, freq.target, region, provider)
 
 
 def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts:
@@ -228,7 +255,8 @@ def _fill(
     target = freq.target
     if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
         pools = visit.all()
-        alloc = cover_dp(pools.cost, pools.units, pools.caps, target)
+        pos = pools.pos
+        alloc = _cover(freq, pools, _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
         return None if alloc is None else (pools, alloc)
     size = min(visit.size, _FIRST_PREFIX)
     while True:
@@ -264,11 +292,25 @@ def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) ->
     return _region_codes(snap, pos)
 
 
+def _reach(pools: _Pools, groups: Sequence[GroupCap]) -> Counts:
+    """Instances per pool of the largest fleet (in units) under the pool caps and ``groups``.
+
+    Largest instances first: the caps nest (pool ⊂ region ⊂ provider), so this
+    greedy fill holds the most units there can be (for a count, the most instances).
+    """
+    order = np.argsort(-pools.units, kind="stable")
+    alloc = greedy_fill(
+        pools.caps[order], pools.units[order], 1 << 62, [(c[order], cap) for c, cap in groups]
+    )
+    out = np.empty_like(alloc)
+    out[order] = alloc
+    return out
+
+
 def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tuple[str, int, str]:
     """(binding constraint, largest feasible fleet, why) when the target is out of reach."""
-    held = pools.caps * pools.units
     steps: list[tuple[str, int, str]] = []
-    pool_max = int(held.sum())
+    pool_max = int(np.dot(pools.caps, pools.units))
     steps.append(
         (
             "maxPerPool",
@@ -282,42 +324,41 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
             ),
         )
     )
-    region_codes = np.unique(_region_codes(snap, pools.pos), return_inverse=True)[1]
-    per_region = np.bincount(region_codes, weights=held)
-    if freq.max_per_region is not None:
-        per_region = np.minimum(per_region, freq.max_per_region)
-        value = int(per_region.sum())
+    groups: list[GroupCap] = []
+    region = _region_cap(snap, freq, pools.pos)
+    if region is not None:
+        groups.append(region)
+        value = int(np.dot(_reach(pools, groups), pools.units))
+        regions = np.unique(region[0]).size
         steps.append(
             (
                 "maxPerRegion",
                 value,
-                f"maxPerRegion {freq.max_per_region} over {per_region.size} regions allows {value}",
+                f"maxPerRegion {freq.max_per_region} over {regions} regions allows {value}",
             )
         )
-    if freq.max_per_provider is not None:
-        region_provider = np.zeros(per_region.size, dtype=np.int64)
-        region_provider[region_codes] = snap.provider_code[pools.pos]
-        per_provider = np.minimum(
-            np.bincount(region_provider, weights=per_region), freq.max_per_provider
-        )
-        value = int(per_provider.sum())
+    provider = _provider_cap(snap, freq, pools.pos)
+    if provider is not None:
+        groups.append(provider)
+        value = int(np.dot(_reach(pools, groups), pools.units))
+        providers = np.unique(provider[0]).size
         steps.append(
             (
                 "maxPerProvider",
                 value,
-                f"maxPerProvider {freq.max_per_provider} over "
-                f"{int(np.count_nonzero(per_provider))} providers allows {value}",
+                f"maxPerProvider {freq.max_per_provider} over {providers} providers allows {value}",
             )
         )
     if freq.same_region or freq.same_zone:
         name = "sameZone" if freq.same_zone else "sameRegion"
         where = "zone" if freq.same_zone else "region"
         codes = np.unique(_group_codes(snap, freq, pools.pos), return_inverse=True)[1]
-        per_group = np.bincount(codes, weights=held)
-        for cap in (freq.max_per_region, freq.max_per_provider):
-            if cap is not None:
-                per_group = np.minimum(per_group, cap)
-        value = int(per_group.max())
+        cap = _one_group_cap(freq, pools.pos.size)
+        inside: list[GroupCap] = []
+        if cap is not None:
+            inside.append((codes, np.full(int(codes.max()) + 1, int(cap[1][0]), dtype=np.int64)))
+        alloc = _reach(pools, inside)
+        value = int(np.bincount(codes, weights=alloc * pools.units).max())
         steps.append((name, value, f"the largest fleet in one {where} is {value} {freq.unit}"))
     largest = steps[-1][1]
     for name, value, why in steps:
@@ -350,10 +391,11 @@ def _solve(
 
 
 def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
-    """The plan inside one region/zone (only the pool caps can bind there)."""
+    """The plan inside one region/zone, where the region/provider caps cap the fleet."""
+    cap = _one_group_cap(freq, pools.pos.size)
     if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
-        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
-    alloc = _fill_pools(freq, pools, [])
+        return _cover(freq, pools, None, cap)
+    alloc = _fill_pools(freq, pools, [] if cap is None else [cap])
     return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
 
 
@@ -369,7 +411,7 @@ def _best_group(
         (c for c in (freq.max_per_region, freq.max_per_provider) if c is not None),
         default=None,
     )
-    if inner is not None and inner < freq.target:
+    if freq.count is not None and inner is not None and inner < freq.target:
         return None
     codes = _group_codes(snap, freq, pools.pos)
     order = np.argsort(codes, kind="stable")

@@ -1,0 +1,348 @@
+"""The cheapest capacity cover under instance caps per region and per provider (exact).
+
+Choose whole instances ``x`` per pool to minimise ``Σ cost·x`` subject to
+``Σ units·x ≥ target``, ``x ≤ pool cap`` and, per group, ``Σ x ≤ group cap``
+for an inner grouping (regions) nested in an outer one (providers). It is a
+knapsack cover with nested cardinality caps; solved exactly in three steps:
+
+1. Prune pools that cannot be needed (each pool's own rule is in
+   :func:`_dominance` and :func:`_bound`), which keeps the programme small.
+2. A dynamic programme over (instances in the current provider, instances in
+   the current region, covered units 0..target), on each pool's cap split in
+   powers of two; a region's count is folded away when the region ends, a
+   provider's when the provider ends, so only one region's and one provider's
+   counts are ever held.
+3. Walk the recorded decisions back to the counts.
+
+Ties between equal-cost plans go to the plan found first: groups in the order of
+their first pool in visit order, pools in visit order inside a group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spotarb.placement.fleet_alloc import Counts, GroupCap, greedy_fill, units_clip
+from spotarb.placement.snapshot import FloatArray, quantize
+
+#: Relative slack on bounds so that rounding never prunes a pool of an optimum.
+_SLACK = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """Pools (a subset, in visit order) with what the programme needs of them."""
+
+    idx: Counts  # positions in the caller's arrays
+    cost: FloatArray
+    size: Counts  # units, clamped to the target
+    caps: Counts
+    inner: Counts  # inner group code (0 when there is no inner cap)
+    outer: Counts
+    inner_cap: Counts  # the inner cap of each pool's group (a big number when none)
+    outer_cap: Counts
+
+    def take(self, sel: npt.NDArray[np.bool_], caps: Counts) -> _Problem:
+        return _Problem(
+            self.idx[sel],
+            self.cost[sel],
+            self.size[sel],
+            caps[sel],
+            self.inner[sel],
+            self.outer[sel],
+            self.inner_cap[sel],
+            self.outer_cap[sel],
+        )
+
+    def scaled(self, step: int) -> _Problem:
+        """Sizes divided by their common divisor ``step``."""
+        return _Problem(
+            self.idx,
+            self.cost,
+            self.size // step,
+            self.caps,
+            self.inner,
+            self.outer,
+            self.inner_cap,
+            self.outer_cap,
+        )
+
+    def groups(self) -> list[GroupCap]:
+        """The caps as the greedy kernels take them (codes renumbered densely)."""
+        out: list[GroupCap] = []
+        for codes, cap in ((self.inner, self.inner_cap), (self.outer, self.outer_cap)):
+            uniq, dense = np.unique(codes, return_inverse=True)
+            limit = np.zeros(uniq.size, dtype=np.int64)
+            limit[dense] = cap
+            out.append((dense, limit))
+        return out
+
+
+def _segment_exclusive(values: Counts, starts: npt.NDArray[np.bool_]) -> Counts:
+    """Per segment (a new one where ``starts``), the sum of the values before each."""
+    total = np.cumsum(values)
+    before = total - values
+    base = np.maximum.accumulate(np.where(starts, before, 0))
+    result: Counts = before - base
+    return result
+
+
+def _dense(codes: Counts) -> tuple[Counts, int]:
+    """Small non-negative codes → 0..k-1 in the same order, and k (no sort needed)."""
+    present = np.bincount(codes) > 0
+    rank = np.cumsum(present) - 1
+    return rank[codes], int(rank[-1]) + 1
+
+
+def _same_size(p: _Problem, target: int) -> Counts:
+    """:func:`_dominance` among pools of one size only, in visit order: a cheap first pass.
+
+    Pools come in visit order (cost per unit, ascending), which for one size is
+    cost order, so a stable sort by (group, size) is all it needs.
+    """
+    size_code, sizes = _dense(p.size)
+    group, _ = _dense(p.outer * (int(p.inner.max(initial=0)) + 1) + p.inner)
+    key = group * sizes + size_code
+    # A 16-bit key sorts by radix (a few times faster than a comparison sort).
+    order = np.argsort(key.astype(np.int16 if key.max() < 2**15 else np.int64), kind="stable")
+    k = key[order]
+    starts = np.empty(k.size, dtype=np.bool_)
+    starts[:1] = True
+    starts[1:] = k[1:] != k[:-1]
+    before = _segment_exclusive(p.caps[order], starts)
+    size = p.size[order]
+    limit = np.minimum(np.minimum(p.inner_cap[order], p.outer_cap[order]), -(-target // size))
+    out = np.empty(k.size, dtype=np.int64)
+    out[order] = np.clip(limit - before, 0, p.caps[order])
+    return out
+
+
+def _dominance(p: _Problem, target: int) -> Counts:
+    """Caps after dropping instances that another in the same region can always replace.
+
+    An instance of pool j is dominated by an instance of a pool in the same inner
+    group that is at least as large and costs no more (earlier in (cost, visit)
+    order). A plan never needs more than ``limit = min(group caps, ⌈target/size⌉)``
+    instances of size ≥ size(j) in that group (a cheapest plan is a minimal cover),
+    so once ``limit`` dominating instances exist, the rest of pool j can always be
+    swapped for one of them (same groups, no more cost, no fewer units).
+    """
+    n = p.idx.size
+    order = np.lexsort((np.arange(n), quantize(p.cost), p.inner, p.outer))
+    group = p.outer[order] * (int(p.inner.max(initial=0)) + 1) + p.inner[order]
+    starts = np.empty(n, dtype=np.bool_)
+    starts[:1] = True
+    starts[1:] = group[1:] != group[:-1]
+    size = p.size[order]
+    caps = p.caps[order]
+    dominating = np.zeros(n, dtype=np.int64)
+    for level in np.unique(size).tolist():
+        before = _segment_exclusive(np.where(size >= level, caps, 0), starts)
+        at = size == level
+        dominating[at] = before[at]
+    limit = np.minimum(np.minimum(p.inner_cap[order], p.outer_cap[order]), -(-target // size))
+    kept = np.clip(limit - dominating, 0, caps)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = kept
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    lower: float  # no plan costs less
+    upper: float  # the cost of a plan (the greedy fill, trimmed to the target)
+    weight: FloatArray  # λ·units − cost per pool
+
+
+def _lagrange(p: _Problem, target: int) -> _Bound | None:
+    """A lower and an upper bound on the cheapest cover; None if no plan reaches the target.
+
+    Lagrangian bound on the units constraint: for any λ ≥ 0 every plan costs at
+    least ``L(λ) = λ·target − max Σ (λ·units − cost)·x`` over the caps alone, and
+    that maximum is a greedy fill in order of ``λ·units − cost`` (the caps are
+    nested, so greedy is exact). λ is the smallest pool cost per unit whose fill
+    reaches the target (where ``L`` peaks); above every ratio the fill takes the
+    largest instances first, the largest cover there is.
+    """
+    if p.idx.size == 0:
+        return None
+    groups = p.groups()
+    ratios = np.unique(p.cost / p.size)
+    ratios = np.append(ratios, 2.0 * ratios[-1] + 1.0)
+
+    def fill(lam: float) -> tuple[Counts, Counts, FloatArray]:
+        weight = lam * p.size - p.cost
+        order = np.lexsort((np.arange(p.idx.size), -weight))
+        order = order[weight[order] >= 0]
+        taken = greedy_fill(
+            p.caps[order], p.size[order], 1 << 62, [(c[order], lim) for c, lim in groups]
+        )
+        return order, taken, weight
+
+    lo, hi = 0, ratios.size - 1
+    order, taken, weight = fill(float(ratios[hi]))
+    if int(np.dot(taken, p.size[order])) < target:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        o, t, w = fill(float(ratios[mid]))
+        if int(np.dot(t, p.size[o])) >= target:
+            hi, order, taken, weight = mid, o, t, w
+        else:
+            lo = mid + 1
+    lower = float(ratios[hi]) * target - float(np.dot(taken, weight[order]))
+    plan = units_clip(taken, p.size[order], target)
+    return _Bound(lower, float(np.dot(plan, p.cost[order])), weight)
+
+
+def _allowed(p: _Problem, weight: FloatArray, gap: float) -> Counts:
+    """Caps of the pools a plan within ``gap`` of the lower bound may use.
+
+    Forcing ``k`` instances of a pool whose ``w = λ·units − cost`` is negative
+    raises the bound by at least ``−k·w``, so such a pool holds at most ``gap/−w``.
+    """
+    short = -weight
+    most = np.floor(gap / np.where(short > 0, short, 1.0))
+    result: Counts = np.where(short > 0, np.minimum(p.caps, most), p.caps).astype(np.int64)
+    return result
+
+
+def _pieces(caps: Counts) -> tuple[Counts, Counts]:
+    """Each pool's cap split in powers of two: (pool of each piece, instances in it)."""
+    pool: list[int] = []
+    mult: list[int] = []
+    for j, cap in enumerate(caps.tolist()):
+        piece = 1
+        while cap > 0:
+            take = min(piece, cap)
+            pool.append(j)
+            mult.append(take)
+            cap -= take
+            piece *= 2
+    return np.array(pool, dtype=np.int64), np.array(mult, dtype=np.int64)
+
+
+def _visit_groups(p: _Problem) -> list[list[Counts]]:
+    """Pools by outer group, then inner group, each in order of its first pool."""
+    outer: dict[int, dict[int, list[int]]] = {}
+    for j, (o, i) in enumerate(zip(p.outer.tolist(), p.inner.tolist(), strict=True)):
+        outer.setdefault(o, {}).setdefault(i, []).append(j)
+    return [[np.array(js, dtype=np.int64) for js in inner.values()] for inner in outer.values()]
+
+
+def _programme(p: _Problem, target: int, inner_on: bool, outer_on: bool) -> Counts | None:
+    """The dynamic programme over (outer count, inner count, units) on pools ``p``.
+
+    A group whose pools hold no more than its cap needs no count (the cap cannot bind).
+    """
+    at = np.arange(target + 1)
+    cur = np.full(target + 1, np.inf)
+    cur[0] = 0.0
+    #: Per piece (pool, instances, outer step, inner step, decisions), or a fold's argmin.
+    steps: list[tuple[str, Any]] = []
+    for inners in _visit_groups(p):
+        held = [int(p.caps[js].sum()) for js in inners]
+        inner_caps = [int(p.inner_cap[js[0]]) for js in inners]
+        usable = sum(min(h, c) if inner_on else h for h, c in zip(held, inner_caps, strict=True))
+        outer_cap = int(p.outer_cap[inners[0][0]])
+        dim_a = min(outer_cap, usable) + 1 if outer_on and usable > outer_cap else 1
+        state = np.full((dim_a, 1, target + 1), np.inf)
+        state[0, 0] = cur
+        for js, h, cap in zip(inners, held, inner_caps, strict=True):
+            dim_b = min(cap, h) + 1 if inner_on and h > cap else 1
+            best = np.full((dim_a, dim_b, target + 1), np.inf)
+            best[:, 0] = state[:, 0]
+            pool, mult = _pieces(p.caps[js])
+            for j, m in zip(js[pool].tolist(), mult.tolist(), strict=True):
+                a = m if dim_a > 1 else 0
+                b = m if dim_b > 1 else 0
+                source = best[: dim_a - a, : dim_b - b, np.maximum(at - m * int(p.size[j]), 0)]
+                source += m * float(p.cost[j])
+                target_view = best[a:, b:]
+                better = np.zeros(best.shape, dtype=np.bool_)
+                np.less(source, target_view, out=better[a:, b:])
+                np.minimum(target_view, source, out=target_view)
+                steps.append(("piece", (j, m, a, b, better)))
+            if dim_b > 1:
+                steps.append(("inner", np.argmin(best, axis=1)))
+                state = best.min(axis=1, keepdims=True)
+            else:
+                state = best
+        if dim_a > 1:
+            steps.append(("outer", np.argmin(state[:, 0], axis=0)))
+        cur = state[:, 0].min(axis=0)
+    if not np.isfinite(cur[target]):
+        return None
+    alloc = np.zeros(p.idx.size, dtype=np.int64)
+    o, i, t = 0, 0, target
+    for kind, record in reversed(steps):
+        if kind == "outer":
+            o = int(record[t])
+        elif kind == "inner":
+            i = int(record[o, t])
+        else:
+            j, m, a, b, better = record
+            if better[o, i, t]:
+                alloc[j] += m
+                o, i, t = o - a, i - b, max(0, t - m * int(p.size[j]))
+    return alloc
+
+
+def capped_cover(
+    cost: FloatArray,
+    units: Counts,
+    caps: Counts,
+    target: int,
+    inner: GroupCap | None,
+    outer: GroupCap | None,
+) -> Counts | None:
+    """Counts per pool (aligned with the inputs) of the cheapest cover; None if none.
+
+    ``inner`` and ``outer`` are (group code per pool, cap per code), the inner
+    groups nested in the outer ones (regions in providers); either may be None.
+    The programme first runs on the pools a plan within a small gap of the lower
+    bound may use; that plan is the cheapest unless a pool outside it could still
+    beat it, in which case it runs again on every pool that could.
+    """
+    n = cost.size
+    size = np.minimum(units, target).astype(np.int64)
+    none = np.full(n, 1 << 40, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    inner_codes, inner_cap = (
+        (inner[0].astype(np.int64), inner[1][inner[0]]) if inner else (zeros, none)
+    )
+    outer_codes, outer_cap = (
+        (outer[0].astype(np.int64), outer[1][outer[0]]) if outer else (zeros, none)
+    )
+    limit = np.minimum(np.minimum(caps, inner_cap), outer_cap)
+    p = _Problem(np.arange(n), cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap)
+    for prune in (_same_size, _dominance):
+        kept = prune(p, target)
+        p = p.take(kept > 0, kept)
+    bound = _lagrange(p, target)
+    if bound is None:
+        return None
+    on = (inner is not None, outer is not None)
+    # Units in steps of their common divisor: the programme's states shrink by it.
+    step = int(np.gcd.reduce(p.size))
+    if step > 1:
+        p = p.scaled(step)
+        target = -(-target // step)
+    first_caps = _allowed(p, bound.weight, (bound.upper - bound.lower) / 64)
+    first = p.take(first_caps > 0, first_caps)
+    local = _programme(first, target, *on)
+    assert local is not None  # the trimmed greedy plan is among its pools
+    found = float(np.dot(local, first.cost))
+    slack = _SLACK * max(1.0, abs(found))
+    full_caps = _allowed(p, bound.weight, found - bound.lower + slack)
+    if np.any(full_caps > first_caps):
+        first = p.take(full_caps > 0, full_caps)
+        local = _programme(first, target, *on)
+        assert local is not None
+    alloc = np.zeros(n, dtype=np.int64)
+    alloc[first.idx] = local
+    return alloc
