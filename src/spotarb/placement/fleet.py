@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -29,6 +29,8 @@ from spotarb.placement.fleet_alloc import (
     GroupCap,
     cover_dp,
     greedy_fill,
+    largest_fill,
+    reachable_fill,
     round_robin,
 )
 from spotarb.placement.fleet_cover import capped_cover
@@ -248,6 +250,21 @@ def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) 
     return kernel(pools.caps, pools.units, freq.target, groups)
 
 
+def _fill_reachable(
+    freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]
+) -> Counts | None:
+    """The strategy's fill keeping the target reachable, when the plain fill fell short.
+
+    Only a capacity target under instance caps can need it (one unit per instance
+    always reaches the most instances there are).
+    """
+    if freq.count is not None or not groups:
+        return None
+    rounds = freq.strategy == "diversified"
+    alloc = reachable_fill(pools.caps, pools.units, freq.target, groups, rounds)
+    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+
+
 def _fill(
     snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit
 ) -> tuple[_Pools, Counts] | None:
@@ -269,7 +286,10 @@ def _fill(
             freq.strategy != "diversified" or int(alloc.max(initial=0)) <= 1
         )
         if complete or size >= visit.size:
-            return (pools, alloc) if covered >= target else None
+            if covered < target:
+                found = _fill_reachable(freq, pools, _caps(snap, freq, pools.pos))
+                return None if found is None else (pools, found)
+            return pools, alloc
         size = min(visit.size, size * 8)
 
 
@@ -290,21 +310,6 @@ def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) ->
     if freq.same_zone:
         return _zone_codes(snap)[pos]
     return _region_codes(snap, pos)
-
-
-def _reach(pools: _Pools, groups: Sequence[GroupCap]) -> Counts:
-    """Instances per pool of the largest fleet (in units) under the pool caps and ``groups``.
-
-    Largest instances first: the caps nest (pool ⊂ region ⊂ provider), so this
-    greedy fill holds the most units there can be (for a count, the most instances).
-    """
-    order = np.argsort(-pools.units, kind="stable")
-    alloc = greedy_fill(
-        pools.caps[order], pools.units[order], 1 << 62, [(c[order], cap) for c, cap in groups]
-    )
-    out = np.empty_like(alloc)
-    out[order] = alloc
-    return out
 
 
 def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tuple[str, int, str]:
@@ -328,7 +333,7 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
     region = _region_cap(snap, freq, pools.pos)
     if region is not None:
         groups.append(region)
-        value = int(np.dot(_reach(pools, groups), pools.units))
+        value = int(np.dot(largest_fill(pools.caps, pools.units, groups), pools.units))
         regions = np.unique(region[0]).size
         steps.append(
             (
@@ -340,7 +345,7 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
     provider = _provider_cap(snap, freq, pools.pos)
     if provider is not None:
         groups.append(provider)
-        value = int(np.dot(_reach(pools, groups), pools.units))
+        value = int(np.dot(largest_fill(pools.caps, pools.units, groups), pools.units))
         providers = np.unique(provider[0]).size
         steps.append(
             (
@@ -357,7 +362,7 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
         inside: list[GroupCap] = []
         if cap is not None:
             inside.append((codes, np.full(int(codes.max()) + 1, int(cap[1][0]), dtype=np.int64)))
-        alloc = _reach(pools, inside)
+        alloc = largest_fill(pools.caps, pools.units, inside)
         value = int(np.bincount(codes, weights=alloc * pools.units).max())
         steps.append((name, value, f"the largest fleet in one {where} is {value} {freq.unit}"))
     largest = steps[-1][1]
@@ -395,8 +400,11 @@ def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
     cap = _one_group_cap(freq, pools.pos.size)
     if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
         return _cover(freq, pools, None, cap)
-    alloc = _fill_pools(freq, pools, [] if cap is None else [cap])
-    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+    groups = [] if cap is None else [cap]
+    alloc = _fill_pools(freq, pools, groups)
+    if int(np.dot(alloc, pools.units)) >= freq.target:
+        return alloc
+    return _fill_reachable(freq, pools, groups)
 
 
 def _best_group(

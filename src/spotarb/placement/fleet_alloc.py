@@ -135,3 +135,68 @@ def cover_dp(cost: FloatArray, units: Counts, caps: Counts, target: int) -> Coun
             alloc[pools[j]] += multiples[j]
             t = max(0, t - weights[j])
     return alloc
+
+
+def largest_fill(caps: Counts, units: Counts, groups: Sequence[GroupCap]) -> Counts:
+    """Instances per pool of the most units the caps allow: largest instances first.
+
+    The caps nest (pool ⊂ region ⊂ provider), so this greedy is exact (a greedy
+    on a laminar matroid); for a count (one unit each) it is the most instances.
+    """
+    order = np.argsort(-units, kind="stable")
+    taken = greedy_fill(
+        caps[order], units[order], 1 << 62, [(codes[order], limit) for codes, limit in groups]
+    )
+    out = np.empty_like(taken)
+    out[order] = taken
+    return out
+
+
+def reachable_fill(
+    caps: Counts, units: Counts, target: int, groups: Sequence[GroupCap], rounds: bool
+) -> Counts:
+    """:func:`greedy_fill` (or :func:`round_robin` with ``rounds``), except that a pool
+    takes an instance only while the target stays reachable.
+
+    With mixed sizes and instance caps the plain fill can spend a region's or a
+    provider's instances on small ones and fall short although a fleet exists.
+    Whenever the plain fill reaches the target it never took such a step, so both
+    give the same plan; this slower one is only needed when the plain one falls short.
+    """
+    alloc = np.zeros_like(caps)
+    left = [(codes, limit.copy()) for codes, limit in groups]
+    covered = 0
+
+    def room(i: int) -> int:
+        return min([int(caps[i] - alloc[i])] + [int(limit[codes[i]]) for codes, limit in left])
+
+    def reachable(i: int, k: int) -> bool:
+        rest = caps - alloc
+        rest[i] -= k
+        after = [(codes, limit - k * (np.arange(limit.size) == codes[i])) for codes, limit in left]
+        most = int(np.dot(largest_fill(rest, units, after), units))
+        return covered + k * int(units[i]) + most >= target
+
+    def take(i: int, k: int) -> None:
+        nonlocal covered
+        alloc[i] += k
+        covered += k * int(units[i])
+        for codes, limit in left:
+            limit[codes[i]] -= k
+
+    while covered < target:
+        placed = False
+        for i in range(caps.size):
+            if covered >= target:
+                break
+            k = min(room(i), -(-(target - covered) // int(units[i])))
+            if rounds:
+                k = min(k, 1)
+            while k > 0 and not reachable(i, k):
+                k -= 1
+            if k > 0:
+                take(i, k)
+                placed = True
+        if not (rounds and placed):
+            break
+    return alloc

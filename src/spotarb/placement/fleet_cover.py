@@ -98,13 +98,14 @@ def _dense(codes: Counts) -> tuple[Counts, int]:
     return rank[codes], int(rank[-1]) + 1
 
 
-def _same_size(p: _Problem, target: int) -> Counts:
+def _same_size(p: _Problem, units: Counts, target: int) -> Counts:
     """:func:`_dominance` among pools of one size only, in visit order: a cheap first pass.
 
-    Pools come in visit order (cost per unit, ascending), which for one size is
+    Pools come in visit order (cost per unit, ascending), which for one size
+    (unclamped: clamping to the target merges sizes of different cost per unit) is
     cost order, so a stable sort by (group, size) is all it needs.
     """
-    size_code, sizes = _dense(p.size)
+    size_code, sizes = _dense(units)
     group, _ = _dense(p.outer * (int(p.inner.max(initial=0)) + 1) + p.inner)
     key = group * sizes + size_code
     # A 16-bit key sorts by radix (a few times faster than a comparison sort).
@@ -165,14 +166,15 @@ def _lagrange(p: _Problem, target: int) -> _Bound | None:
     least ``L(λ) = λ·target − max Σ (λ·units − cost)·x`` over the caps alone, and
     that maximum is a greedy fill in order of ``λ·units − cost`` (the caps are
     nested, so greedy is exact). λ is the smallest pool cost per unit whose fill
-    reaches the target (where ``L`` peaks); above every ratio the fill takes the
-    largest instances first, the largest cover there is.
+    reaches the target (where ``L`` peaks).
     """
     if p.idx.size == 0:
         return None
     groups = p.groups()
     ratios = np.unique(p.cost / p.size)
-    ratios = np.append(ratios, 2.0 * ratios[-1] + 1.0)
+    # λ above 2·max cost: every w > 0 and w orders by size first, so the fill takes
+    # the largest instances first, which holds the most units there are.
+    ratios = np.append(ratios, 2.0 * float(p.cost.max()) + 1.0)
 
     def fill(lam: float) -> tuple[Counts, Counts, FloatArray]:
         weight = lam * p.size - p.cost
@@ -320,9 +322,10 @@ def capped_cover(
     )
     limit = np.minimum(np.minimum(caps, inner_cap), outer_cap)
     p = _Problem(np.arange(n), cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap)
-    for prune in (_same_size, _dominance):
-        kept = prune(p, target)
-        p = p.take(kept > 0, kept)
+    kept = _same_size(p, units, target)
+    p = p.take(kept > 0, kept)
+    kept = _dominance(p, target)
+    p = p.take(kept > 0, kept)
     bound = _lagrange(p, target)
     if bound is None:
         return None
