@@ -162,8 +162,15 @@ def reachable_fill(
     provider's instances on small ones and fall short although a fleet exists.
     Whenever the plain fill reaches the target it never took such a step, so both
     give the same plan; this slower one is only needed when the plain one falls short.
+    ``groups[0]`` is the innermost cap: only the largest instances within it (its
+    cap's worth per group) can ever complete a fleet, so the checks look at those.
     """
     alloc = np.zeros_like(caps)
+    if int(np.dot(largest_fill(caps, units, groups), units)) < target:
+        return alloc
+    near = np.flatnonzero(largest_fill(caps, units, groups[:1]))
+    where = np.full(caps.size, -1)
+    where[near] = np.arange(near.size)
     left = [(codes, limit.copy()) for codes, limit in groups]
     covered = 0
 
@@ -171,10 +178,13 @@ def reachable_fill(
         return min([int(caps[i] - alloc[i])] + [int(limit[codes[i]]) for codes, limit in left])
 
     def reachable(i: int, k: int) -> bool:
-        rest = caps - alloc
-        rest[i] -= k
-        after = [(codes, limit - k * (np.arange(limit.size) == codes[i])) for codes, limit in left]
-        most = int(np.dot(largest_fill(rest, units, after), units))
+        rest = (caps - alloc)[near]
+        if where[i] >= 0:
+            rest[where[i]] -= k
+        after = [
+            (codes[near], limit - k * (np.arange(limit.size) == codes[i])) for codes, limit in left
+        ]
+        most = int(np.dot(largest_fill(rest, units[near], after), units[near]))
         return covered + k * int(units[i]) + most >= target
 
     def take(i: int, k: int) -> None:
