@@ -33,7 +33,7 @@ from spotarb.placement.fleet_alloc import (
     reachable_fill,
     round_robin,
 )
-from spotarb.placement.fleet_cover import capped_cover
+from spotarb.placement.fleet_cover import capped_cover, cover_bound, needed_caps
 from spotarb.placement.fleet_model import (
     FleetAllocation,
     FleetInfeasibleError,
@@ -52,6 +52,8 @@ from spotarb.placement.snapshot import (
 )
 
 NO_FLEET = "No feasible fleet"
+#: Strategies that minimise the total exactly for a capacity target.
+EXACT = ("lowest-price", "expected-cost")
 #: Pools looked at first; doubled until the plan is complete (greedy answers are prefix-stable).
 _FIRST_PREFIX = 1024
 
@@ -270,7 +272,7 @@ def _fill(
 ) -> tuple[_Pools, Counts] | None:
     """The plan over every eligible pool, or None if the target cannot be reached."""
     target = freq.target
-    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+    if freq.count is None and freq.strategy in EXACT:
         pools = visit.all()
         pos = pools.pos
         alloc = _cover(freq, pools, _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
@@ -398,7 +400,7 @@ def _solve(
 def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
     """The plan inside one region/zone, where the region/provider caps cap the fleet."""
     cap = _one_group_cap(freq, pools.pos.size)
-    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+    if freq.count is None and freq.strategy in EXACT:
         return _cover(freq, pools, None, cap)
     groups = [] if cap is None else [cap]
     alloc = _fill_pools(freq, pools, groups)
@@ -422,6 +424,15 @@ def _best_group(
     if freq.count is not None and inner is not None and inner < freq.target:
         return None
     codes = _group_codes(snap, freq, pools.pos)
+    capped = freq.count is None and inner is not None and freq.strategy in EXACT
+    if capped:
+        # One pruning pass over every group at once (each group's cover would repeat it).
+        limit = np.full(int(codes.max(initial=0)) + 1, inner, dtype=np.int64)
+        caps = needed_caps(pools.cost, pools.units, pools.caps, freq.target, (codes, limit))
+        kept = np.flatnonzero(caps)
+        pools = _Pools(pools.pos[kept], pools.cost[kept], pools.units[kept], caps[kept],
+                       pools.band[kept])  # fmt: skip
+        codes = codes[kept]
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
@@ -434,6 +445,15 @@ def _best_group(
     pco = freq.strategy == "price-capacity-optimized"
     index = np.arange(starts.size)
     candidates = index[room >= freq.target]
+    if capped:
+        # Under an instance cap $/unit × target is a weak bound: the Lagrangian one
+        # orders the groups so that the first cover is usually the best one.
+        for i in candidates.tolist():
+            group = pools.take(order[starts[i] : ends[i]])
+            lower = cover_bound(group.cost, group.units, group.caps, freq.target, None,
+                                _one_group_cap(freq, group.pos.size))  # fmt: skip
+            low[i] = np.inf if lower is None else quantize_one(lower) - 1.0
+        candidates = candidates[np.isfinite(low[candidates])]
     keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])
     best: tuple[tuple[float, ...], _Pools, Counts] | None = None
     for i in candidates[np.lexsort(keys)].tolist():

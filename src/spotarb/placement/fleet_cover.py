@@ -31,6 +31,8 @@ from spotarb.placement.snapshot import FloatArray, quantize
 
 #: Relative slack on bounds so that rounding never prunes a pool of an optimum.
 _SLACK = 1e-9
+#: Bisection steps for the Lagrangian multiplier between two pool ratios.
+_BISECT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +193,32 @@ def _lagrange(p: _Problem, target: int) -> _Bound | None:
         return None
     while lo < hi:
         mid = (lo + hi) // 2
-        o, t, w = fill(float(ratios[mid]))
+        o, t, _ = fill(float(ratios[mid]))
         if int(np.dot(t, p.size[o])) >= target:
-            hi, order, taken, weight = mid, o, t, w
+            hi = mid
         else:
             lo = mid + 1
-    lower = float(ratios[hi]) * target - float(np.dot(taken, weight[order]))
-    plan = units_clip(taken, p.size[order], target)
-    return _Bound(lower, float(np.dot(plan, p.cost[order])), weight)
+    # Under caps L also bends where two pools' w cross, not only at the ratios: bisect
+    # on its slope (target − units of the fill, which only falls as λ grows) between
+    # the last ratio short of the target and the first that reaches it.
+    below, above = (float(ratios[hi - 1]) if hi else 0.0), float(ratios[hi])
+    best: _Bound | None = None
+    upper = np.inf
+    for step in range(_BISECT + 1):
+        lam = above if step == 0 else (below + above) / 2
+        order, taken, weight = fill(lam)
+        units = int(np.dot(taken, p.size[order]))
+        lower = lam * target - float(np.dot(taken, weight[order]))
+        if best is None or lower > best.lower:
+            best = _Bound(lower, upper, weight)
+        if units >= target:
+            plan = units_clip(taken, p.size[order], target)
+            upper = min(upper, float(np.dot(plan, p.cost[order])))
+            above = lam
+        else:
+            below = lam
+    assert best is not None
+    return _Bound(best.lower, upper, best.weight)
 
 
 def _allowed(p: _Problem, weight: FloatArray, gap: float) -> Counts:
@@ -294,6 +314,59 @@ def _programme(p: _Problem, target: int, inner_on: bool, outer_on: bool) -> Coun
     return alloc
 
 
+def _prepare(
+    cost: FloatArray,
+    units: Counts,
+    caps: Counts,
+    target: int,
+    inner: GroupCap | None,
+    outer: GroupCap | None,
+) -> _Problem:
+    """The pools that may be needed, with their caps (see :func:`_dominance`)."""
+    n = cost.size
+    size = np.minimum(units, target).astype(np.int64)
+    none = np.full(n, 1 << 40, dtype=np.int64)
+    zeros = np.zeros(n, dtype=np.int64)
+    inner_codes, inner_cap = (
+        (inner[0].astype(np.int64), inner[1][inner[0]]) if inner else (zeros, none)
+    )
+    outer_codes, outer_cap = (
+        (outer[0].astype(np.int64), outer[1][outer[0]]) if outer else (zeros, none)
+    )
+    limit = np.minimum(np.minimum(caps, inner_cap), outer_cap)
+    p = _Problem(np.arange(n), cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap)
+    kept = _same_size(p, units, target)
+    p = p.take(kept > 0, kept)
+    kept = _dominance(p, target)
+    return p.take(kept > 0, kept)
+
+
+def needed_caps(
+    cost: FloatArray, units: Counts, caps: Counts, target: int, groups: GroupCap
+) -> Counts:
+    """Caps (0: drop the pool) after dropping the instances that another in the same
+    group always replaces, for plans inside one group each (``sameRegion``/``sameZone``):
+    one pass over every group's pools before each group's own cover."""
+    p = _prepare(cost, units, caps, target, groups, None)
+    out = np.zeros(cost.size, dtype=np.int64)
+    out[p.idx] = p.caps
+    return out
+
+
+def cover_bound(
+    cost: FloatArray,
+    units: Counts,
+    caps: Counts,
+    target: int,
+    inner: GroupCap | None,
+    outer: GroupCap | None,
+) -> float | None:
+    """A lower bound on :func:`capped_cover`'s total (the Lagrangian one); None if no
+    plan reaches the target. Cheap next to the cover itself."""
+    bound = _lagrange(_prepare(cost, units, caps, target, inner, outer), target)
+    return None if bound is None else bound.lower
+
+
 def capped_cover(
     cost: FloatArray,
     units: Counts,
@@ -311,21 +384,7 @@ def capped_cover(
     beat it, in which case it runs again on every pool that could.
     """
     n = cost.size
-    size = np.minimum(units, target).astype(np.int64)
-    none = np.full(n, 1 << 40, dtype=np.int64)
-    zeros = np.zeros(n, dtype=np.int64)
-    inner_codes, inner_cap = (
-        (inner[0].astype(np.int64), inner[1][inner[0]]) if inner else (zeros, none)
-    )
-    outer_codes, outer_cap = (
-        (outer[0].astype(np.int64), outer[1][outer[0]]) if outer else (zeros, none)
-    )
-    limit = np.minimum(np.minimum(caps, inner_cap), outer_cap)
-    p = _Problem(np.arange(n), cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap)
-    kept = _same_size(p, units, target)
-    p = p.take(kept > 0, kept)
-    kept = _dominance(p, target)
-    p = p.take(kept > 0, kept)
+    p = _prepare(cost, units, caps, target, inner, outer)
     bound = _lagrange(p, target)
     if bound is None:
         return None
