@@ -11,7 +11,7 @@ import pytest
 from spotarb import plan_fleet
 from spotarb.core.models import SpotPrice
 from spotarb.placement import FleetInfeasibleError, FleetPlan, FleetRequirements
-from spotarb.placement.fleet_cover import capped_cover
+from spotarb.placement.fleet_cover import CappedCover
 from spotarb.placement.fleet_reference import reference_fleet
 from tests.placement.conftest import price
 
@@ -138,6 +138,6 @@ def test_the_kernel_on_arrays() -> None:
     units = np.array([4, 8, 4])
     caps = np.array([2, 1, 2])
     region = (np.array([0, 0, 1]), np.array([1, 2]))
-    alloc = capped_cover(cost, units, caps, 12, region, None)
+    alloc = CappedCover(cost, units, caps, 12, region).solve()
     assert alloc is not None and alloc.tolist() == [1, 0, 2]
-    assert capped_cover(cost, units, caps, 17, region, None) is None  # at most 8 + 2 × 4
+    assert CappedCover(cost, units, caps, 17, region).solve() is None  # at most 8 + 2 × 4

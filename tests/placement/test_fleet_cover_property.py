@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from spotarb.placement.fleet_alloc import GroupCap, reachable_fill
-from spotarb.placement.fleet_cover import capped_cover
+from spotarb.placement.fleet_cover import CappedCover
 
 Pools = tuple[list[float], list[int], list[int], list[int], list[int]]
 
@@ -58,7 +58,7 @@ def _groups(pools: Pools, region_cap: int | None, provider_cap: int | None) -> l
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=problems())
-def test_capped_cover_is_the_cheapest_plan(
+def test_the_capped_cover_is_the_cheapest_plan(
     problem: tuple[Pools, int, int | None, int | None],
 ) -> None:
     pools, target, region_cap, provider_cap = problem
@@ -70,16 +70,19 @@ def test_capped_cover_is_the_cheapest_plan(
     groups = _groups(pools, region_cap, provider_cap)
     region = groups[0] if region_cap is not None else None
     provider = groups[-1] if provider_cap is not None else None
-    alloc = capped_cover(np.array(cost), np.array(units), np.array(pools[2]), target, region,
-                         provider)  # fmt: skip
+    cover = CappedCover(np.array(cost), np.array(units), np.array(pools[2]), target, region,
+                        provider)  # fmt: skip
+    alloc = cover.solve()
+    lower = cover.lower_bound()
     event("feasible" if covering else "infeasible")
     if not covering:
-        assert alloc is None
+        assert alloc is None and lower is None
         return
-    assert alloc is not None
+    assert alloc is not None and lower is not None
     assert tuple(alloc.tolist()) in covering
     cheapest = min(float(np.dot(c, cost)) for c in covering)
     assert abs(float(np.dot(alloc, cost)) - cheapest) < 1e-9
+    assert lower <= cheapest + 1e-9
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

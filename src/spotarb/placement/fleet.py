@@ -33,7 +33,7 @@ from spotarb.placement.fleet_alloc import (
     reachable_fill,
     round_robin,
 )
-from spotarb.placement.fleet_cover import capped_cover, cover_bound, needed_caps
+from spotarb.placement.fleet_cover import CappedCover
 from spotarb.placement.fleet_model import (
     FleetAllocation,
     FleetInfeasibleError,
@@ -243,7 +243,7 @@ def _cover(
     """The exact cheapest capacity cover of ``pools`` under the caps; None if none."""
     if region is None and provider is None:
         return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
-    return capped_cover(pools.cost, pools.units, pools.caps, freq.target, region, provider)
+    return CappedCover(pools.cost, pools.units, pools.caps, freq.target, region, provider).solve()
 
 
 def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts:
@@ -428,7 +428,8 @@ def _best_group(
     if capped:
         # One pruning pass over every group at once (each group's cover would repeat it).
         limit = np.full(int(codes.max(initial=0)) + 1, inner, dtype=np.int64)
-        caps = needed_caps(pools.cost, pools.units, pools.caps, freq.target, (codes, limit))
+        every = CappedCover(pools.cost, pools.units, pools.caps, freq.target, (codes, limit))
+        caps = every.needed_caps()
         kept = np.flatnonzero(caps)
         pools = _Pools(pools.pos[kept], pools.cost[kept], pools.units[kept], caps[kept],
                        pools.band[kept])  # fmt: skip
@@ -450,8 +451,9 @@ def _best_group(
         # orders the groups so that the first cover is usually the best one.
         for i in candidates.tolist():
             group = pools.take(order[starts[i] : ends[i]])
-            lower = cover_bound(group.cost, group.units, group.caps, freq.target, None,
-                                _one_group_cap(freq, group.pos.size))  # fmt: skip
+            cap = _one_group_cap(freq, group.pos.size)
+            cover = CappedCover(group.cost, group.units, group.caps, freq.target, None, cap)
+            lower = cover.lower_bound()
             low[i] = np.inf if lower is None else quantize_one(lower) - 1.0
         candidates = candidates[np.isfinite(low[candidates])]
     keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])

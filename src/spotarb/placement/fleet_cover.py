@@ -314,97 +314,85 @@ def _programme(p: _Problem, target: int, inner_on: bool, outer_on: bool) -> Coun
     return alloc
 
 
-def _prepare(
-    cost: FloatArray,
-    units: Counts,
-    caps: Counts,
-    target: int,
-    inner: GroupCap | None,
-    outer: GroupCap | None,
-) -> _Problem:
-    """The pools that may be needed, with their caps (see :func:`_dominance`)."""
-    n = cost.size
-    size = np.minimum(units, target).astype(np.int64)
-    none = np.full(n, 1 << 40, dtype=np.int64)
-    zeros = np.zeros(n, dtype=np.int64)
-    inner_codes, inner_cap = (
-        (inner[0].astype(np.int64), inner[1][inner[0]]) if inner else (zeros, none)
-    )
-    outer_codes, outer_cap = (
-        (outer[0].astype(np.int64), outer[1][outer[0]]) if outer else (zeros, none)
-    )
-    limit = np.minimum(np.minimum(caps, inner_cap), outer_cap)
-    p = _Problem(np.arange(n), cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap)
-    kept = _same_size(p, units, target)
-    p = p.take(kept > 0, kept)
-    kept = _dominance(p, target)
-    return p.take(kept > 0, kept)
-
-
-def needed_caps(
-    cost: FloatArray, units: Counts, caps: Counts, target: int, groups: GroupCap
-) -> Counts:
-    """Caps (0: drop the pool) after dropping the instances that another in the same
-    group always replaces, for plans inside one group each (``sameRegion``/``sameZone``):
-    one pass over every group's pools before each group's own cover."""
-    p = _prepare(cost, units, caps, target, groups, None)
-    out = np.zeros(cost.size, dtype=np.int64)
-    out[p.idx] = p.caps
-    return out
-
-
-def cover_bound(
-    cost: FloatArray,
-    units: Counts,
-    caps: Counts,
-    target: int,
-    inner: GroupCap | None,
-    outer: GroupCap | None,
-) -> float | None:
-    """A lower bound on :func:`capped_cover`'s total (the Lagrangian one); None if no
-    plan reaches the target. Cheap next to the cover itself."""
-    bound = _lagrange(_prepare(cost, units, caps, target, inner, outer), target)
-    return None if bound is None else bound.lower
-
-
-def capped_cover(
-    cost: FloatArray,
-    units: Counts,
-    caps: Counts,
-    target: int,
-    inner: GroupCap | None,
-    outer: GroupCap | None,
-) -> Counts | None:
-    """Counts per pool (aligned with the inputs) of the cheapest cover; None if none.
-
-    ``inner`` and ``outer`` are (group code per pool, cap per code), the inner
-    groups nested in the outer ones (regions in providers); either may be None.
-    The programme first runs on the pools a plan within a small gap of the lower
-    bound may use; that plan is the cheapest unless a pool outside it could still
-    beat it, in which case it runs again on every pool that could.
+@dataclass(frozen=True, slots=True)
+class CappedCover:
+    """The cheapest cover of ``target`` units by whole instances of pools (in visit
+    order) under the pool ``caps`` and two nested group caps: ``inner`` and ``outer``
+    are (group code per pool, cap per code), e.g. regions in providers; either may be
+    None.
     """
-    n = cost.size
-    p = _prepare(cost, units, caps, target, inner, outer)
-    bound = _lagrange(p, target)
-    if bound is None:
-        return None
-    on = (inner is not None, outer is not None)
-    # Units in steps of their common divisor: the programme's states shrink by it.
-    step = int(np.gcd.reduce(p.size))
-    if step > 1:
-        p = p.scaled(step)
-        target = -(-target // step)
-    first_caps = _allowed(p, bound.weight, (bound.upper - bound.lower) / 64)
-    first = p.take(first_caps > 0, first_caps)
-    local = _programme(first, target, *on)
-    assert local is not None  # the trimmed greedy plan is among its pools
-    found = float(np.dot(local, first.cost))
-    slack = _SLACK * max(1.0, abs(found))
-    full_caps = _allowed(p, bound.weight, found - bound.lower + slack)
-    if np.any(full_caps > first_caps):
-        first = p.take(full_caps > 0, full_caps)
+
+    cost: FloatArray
+    units: Counts
+    caps: Counts
+    target: int
+    inner: GroupCap | None = None
+    outer: GroupCap | None = None
+
+    def needed(self) -> _Problem:
+        """The pools that may be needed, with their caps (see :func:`_dominance`)."""
+        n, inner, outer = self.cost.size, self.inner, self.outer
+        size = np.minimum(self.units, self.target).astype(np.int64)
+        none = np.full(n, 1 << 40, dtype=np.int64)
+        zeros = np.zeros(n, dtype=np.int64)
+        inner_codes, inner_cap = (
+            (inner[0].astype(np.int64), inner[1][inner[0]]) if inner else (zeros, none)
+        )
+        outer_codes, outer_cap = (
+            (outer[0].astype(np.int64), outer[1][outer[0]]) if outer else (zeros, none)
+        )
+        limit = np.minimum(np.minimum(self.caps, inner_cap), outer_cap)
+        p = _Problem(
+            np.arange(n), self.cost, size, limit, inner_codes, outer_codes, inner_cap, outer_cap
+        )
+        kept = _same_size(p, self.units, self.target)
+        p = p.take(kept > 0, kept)
+        kept = _dominance(p, self.target)
+        return p.take(kept > 0, kept)
+
+    def needed_caps(self) -> Counts:
+        """Caps aligned with the pools after :meth:`needed` (0: never needed). Over many
+        groups at once, one pass before each group's own cover (``sameRegion``)."""
+        p = self.needed()
+        out = np.zeros(self.cost.size, dtype=np.int64)
+        out[p.idx] = p.caps
+        return out
+
+    def lower_bound(self) -> float | None:
+        """The Lagrangian lower bound on the total; None if no plan reaches the target.
+        Cheap next to :meth:`solve`."""
+        bound = _lagrange(self.needed(), self.target)
+        return None if bound is None else bound.lower
+
+    def solve(self) -> Counts | None:
+        """Counts per pool (aligned with the inputs) of the cheapest cover; None if none.
+
+        The programme first runs on the pools a plan within a small gap of the lower
+        bound may use; that plan is the cheapest unless a pool outside it could still
+        beat it, in which case it runs again on every pool that could.
+        """
+        p = self.needed()
+        target = self.target
+        bound = _lagrange(p, target)
+        if bound is None:
+            return None
+        on = (self.inner is not None, self.outer is not None)
+        # Units in steps of their common divisor: the programme's states shrink by it.
+        step = int(np.gcd.reduce(p.size))
+        if step > 1:
+            p = p.scaled(step)
+            target = -(-target // step)
+        first_caps = _allowed(p, bound.weight, (bound.upper - bound.lower) / 64)
+        first = p.take(first_caps > 0, first_caps)
         local = _programme(first, target, *on)
-        assert local is not None
-    alloc = np.zeros(n, dtype=np.int64)
-    alloc[first.idx] = local
-    return alloc
+        assert local is not None  # the trimmed greedy plan is among its pools
+        found = float(np.dot(local, first.cost))
+        slack = _SLACK * max(1.0, abs(found))
+        full_caps = _allowed(p, bound.weight, found - bound.lower + slack)
+        if np.any(full_caps > first_caps):
+            first = p.take(full_caps > 0, full_caps)
+            local = _programme(first, target, *on)
+            assert local is not None
+        alloc = np.zeros(self.cost.size, dtype=np.int64)
+        alloc[first.idx] = local
+        return alloc
