@@ -68,6 +68,12 @@ SHAPES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      "strategy": "diversified"}, {"min_cpu": 8}),
     ("targetGPUs 64 (A100), region 4", {"target_gpus": 64, "max_per_region": 4},
      {"gpu_type": "a100"}),
+    ("targetVCPU 4096, region 32, sameRegion", {"target_vcpu": 4096, "max_per_region": 32,
+     "same_region": True}, {"min_cpu": 8}),
+    # The plain fill spends each region's one slot on a small instance and falls short:
+    # the checked fill (a pool takes an instance only while the target stays reachable).
+    ("targetVCPU 4096, region 1, p-c-o", {"target_vcpu": 4096, "max_per_region": 1,
+     "strategy": "price-capacity-optimized"}, {"min_cpu": 2}),
 ]  # fmt: skip
 
 
