@@ -5,8 +5,10 @@ Choose whole instances ``x`` per pool to minimise ``Σ cost·x`` subject to
 for an inner grouping (regions) nested in an outer one (providers). It is a
 knapsack cover with nested cardinality caps; solved exactly in three steps:
 
-1. Prune pools that cannot be needed (each pool's own rule is in
-   :func:`_dominance` and :func:`_bound`), which keeps the programme small.
+1. Prune pools that cannot be needed (:func:`_same_size`, :func:`_dominance`:
+   another instance always replaces them; :func:`_lagrange`, :func:`_allowed`: they
+   cannot fit in the gap between a lower bound and a known plan), which keeps
+   the programme small.
 2. A dynamic programme over (instances in the current provider, instances in
    the current region, covered units 0..target), on each pool's cap split in
    powers of two; a region's count is folded away when the region ends, a
@@ -20,7 +22,7 @@ their first pool in visit order, pools in visit order inside a group.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -62,16 +64,7 @@ class _Problem:
 
     def scaled(self, step: int) -> _Problem:
         """Sizes divided by their common divisor ``step``."""
-        return _Problem(
-            self.idx,
-            self.cost,
-            self.size // step,
-            self.caps,
-            self.inner,
-            self.outer,
-            self.inner_cap,
-            self.outer_cap,
-        )
+        return replace(self, size=self.size // step)
 
     def groups(self) -> list[GroupCap]:
         """The caps as the greedy kernels take them (codes renumbered densely)."""
@@ -107,6 +100,8 @@ def _same_size(p: _Problem, units: Counts, target: int) -> Counts:
     (unclamped: clamping to the target merges sizes of different cost per unit) is
     cost order, so a stable sort by (group, size) is all it needs.
     """
+    if units.size == 0:
+        return np.zeros(0, dtype=np.int64)
     size_code, sizes = _dense(units)
     group, _ = _dense(p.outer * (int(p.inner.max(initial=0)) + 1) + p.inner)
     key = group * sizes + size_code
