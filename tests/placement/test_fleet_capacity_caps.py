@@ -10,7 +10,7 @@ import pytest
 
 from spotarb import plan_fleet
 from spotarb.core.models import SpotPrice
-from spotarb.placement import FleetInfeasibleError, FleetPlan, FleetRequirements
+from spotarb.placement import FleetInfeasibleError, FleetPlan, FleetRequirements, fleet_cover
 from spotarb.placement.fleet_cover import CappedCover
 from spotarb.placement.fleet_reference import reference_fleet
 from tests.placement.conftest import price
@@ -138,6 +138,24 @@ def test_the_kernel_on_arrays() -> None:
     units = np.array([4, 8, 4])
     caps = np.array([2, 1, 2])
     region = (np.array([0, 0, 1]), np.array([1, 2]))
-    alloc = CappedCover(cost, units, caps, 12, region).solve()
-    assert alloc is not None and alloc.tolist() == [1, 0, 2]
+    found = CappedCover(cost, units, caps, 12, region).solve()
+    assert found is not None and found.alloc.tolist() == [1, 0, 2] and found.gap is None
     assert CappedCover(cost, units, caps, 17, region).solve() is None  # at most 8 + 2 × 4
+
+
+def test_over_the_state_budget_the_plan_says_how_far_from_the_cheapest_it_may_be(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [price("a8", 0.80, vcpu=8), price("b4", 0.44, vcpu=4), price("c2", 0.24, vcpu=2)]
+    fleet = {"targetVCPU": 10, "maxPerPool": 1, "maxPerRegion": 3}
+    exact = plan_fleet(fleet, rows)
+    assert _counts(exact) == [("a8", "us-east-1", 1), ("c2", "us-east-1", 1)]  # $1.04
+    assert not any("not proven" in n for n in exact.notes)
+    monkeypatch.setattr(fleet_cover, "STATE_BUDGET", 0)
+    # No programme at all: the plan is the Lagrangian greedy fill (8 + 4 vCPU, $1.24),
+    # and its note bounds how far above $1.04 it may be.
+    plan = plan_fleet(fleet, rows)
+    assert _counts(plan) == [("a8", "us-east-1", 1), ("b4", "us-east-1", 1)]
+    note = next(n for n in plan.notes if "not proven the cheapest" in n)
+    gap = float(note.split("at most ")[1].split(" ")[0])
+    assert plan.total_price_per_hour - gap <= 1.04 < plan.total_price_per_hour

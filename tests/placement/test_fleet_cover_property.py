@@ -72,17 +72,20 @@ def test_the_capped_cover_is_the_cheapest_plan(
     provider = groups[-1] if provider_cap is not None else None
     cover = CappedCover(np.array(cost), np.array(units), np.array(pools[2]), target, region,
                         provider)  # fmt: skip
-    alloc = cover.solve()
-    lower = cover.lower_bound()
+    found = cover.solve()
+    alloc = None if found is None else found.alloc
+    bounds = cover.bounds()
+    lower = None if bounds is None else bounds[0]
     event("feasible" if covering else "infeasible")
     if not covering:
         assert alloc is None and lower is None
         return
-    assert alloc is not None and lower is not None
+    assert found is not None and alloc is not None and lower is not None
+    assert found.gap is None  # proven the cheapest
     assert tuple(alloc.tolist()) in covering
     cheapest = min(float(np.dot(c, cost)) for c in covering)
     assert abs(float(np.dot(alloc, cost)) - cheapest) < 1e-9
-    assert lower <= cheapest + 1e-9
+    assert bounds is not None and lower <= cheapest + 1e-9 <= bounds[1] + 2e-9
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

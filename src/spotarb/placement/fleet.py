@@ -33,7 +33,7 @@ from spotarb.placement.fleet_alloc import (
     reachable_fill,
     round_robin,
 )
-from spotarb.placement.fleet_cover import CappedCover
+from spotarb.placement.fleet_cover import CappedCover, CoverPlan
 from spotarb.placement.fleet_model import (
     FleetAllocation,
     FleetInfeasibleError,
@@ -72,6 +72,11 @@ class _Pools:
         return _Pools(
             self.pos[sel], self.cost[sel], self.units[sel], self.caps[sel], self.band[sel]
         )
+
+
+#: A plan: the pools it was made on, instances per pool and, when it is not proven the
+#: cheapest (see :data:`~spotarb.placement.fleet_cover.STATE_BUDGET`), its gap.
+_Solved = tuple[_Pools, Counts, float | None]
 
 
 def _units(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
@@ -239,10 +244,11 @@ def _one_group_cap(freq: FleetRequirements, n: int) -> GroupCap | None:
 
 def _cover(
     freq: FleetRequirements, pools: _Pools, region: GroupCap | None, provider: GroupCap | None
-) -> Counts | None:
+) -> CoverPlan | None:
     """The exact cheapest capacity cover of ``pools`` under the caps; None if none."""
     if region is None and provider is None:
-        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+        alloc = cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+        return None if alloc is None else CoverPlan(alloc)
     return CappedCover(pools.cost, pools.units, pools.caps, freq.target, region, provider).solve()
 
 
@@ -267,16 +273,14 @@ def _fill_reachable(
     return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
 
 
-def _fill(
-    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit
-) -> tuple[_Pools, Counts] | None:
+def _fill(snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit) -> _Solved | None:
     """The plan over every eligible pool, or None if the target cannot be reached."""
     target = freq.target
     if freq.count is None and freq.strategy in EXACT:
         pools = visit.all()
         pos = pools.pos
-        alloc = _cover(freq, pools, _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
-        return None if alloc is None else (pools, alloc)
+        cover = _cover(freq, pools, _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
+        return None if cover is None else (pools, cover.alloc, cover.gap)
     size = min(visit.size, _FIRST_PREFIX)
     while True:
         pools = visit.head(size)
@@ -290,8 +294,8 @@ def _fill(
         if complete or size >= visit.size:
             if covered < target:
                 found = _fill_reachable(freq, pools, _caps(snap, freq, pools.pos))
-                return None if found is None else (pools, found)
-            return pools, alloc
+                return None if found is None else (pools, found, None)
+            return pools, alloc, None
         size = min(visit.size, size * 8)
 
 
@@ -376,9 +380,9 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
 
 def _solve(
     snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit, removed: dict[str, int]
-) -> tuple[_Pools, Counts]:
+) -> _Solved:
     """The plan on these pools, or FleetInfeasibleError naming what binds."""
-    best: tuple[_Pools, Counts] | None = None
+    best: _Solved | None = None
     if visit.size:
         if freq.same_region or freq.same_zone:
             best = _best_group(snap, freq, visit.all())
@@ -397,21 +401,22 @@ def _solve(
     )
 
 
-def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
+def _plan_group(freq: FleetRequirements, pools: _Pools) -> CoverPlan | None:
     """The plan inside one region/zone, where the region/provider caps cap the fleet."""
     cap = _one_group_cap(freq, pools.pos.size)
     if freq.count is None and freq.strategy in EXACT:
         return _cover(freq, pools, None, cap)
     groups = [] if cap is None else [cap]
     alloc = _fill_pools(freq, pools, groups)
-    if int(np.dot(alloc, pools.units)) >= freq.target:
-        return alloc
-    return _fill_reachable(freq, pools, groups)
+    if int(np.dot(alloc, pools.units)) < freq.target:
+        found = _fill_reachable(freq, pools, groups)
+        if found is None:
+            return None
+        alloc = found
+    return CoverPlan(alloc)
 
 
-def _best_group(
-    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools
-) -> tuple[_Pools, Counts] | None:
+def _best_group(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> _Solved | None:
     """The best plan inside one region/zone: lowest key, ties to the first group by name.
 
     Groups are tried in order of a lower bound of their key (target × cheapest cost
@@ -447,29 +452,38 @@ def _best_group(
     index = np.arange(starts.size)
     candidates = index[room >= freq.target]
     if capped:
-        # Under an instance cap $/unit × target is a weak bound: the Lagrangian one
-        # orders the groups so that the first cover is usually the best one.
-        for i in candidates.tolist():
+        # Under an instance cap $/unit × target is a weak bound. In its order, each
+        # group gets the Lagrangian bound and a plan's cost, until the weak bound
+        # passes the cheapest of those plans; the cover then visits those groups in
+        # order of the Lagrangian bound, so that the first one is usually the best.
+        upper = np.inf
+        bounded: list[int] = []
+        for i in candidates[np.lexsort((candidates, low[candidates]))].tolist():
+            if low[i] > quantize_one(upper):
+                break
             group = pools.take(order[starts[i] : ends[i]])
             cap = _one_group_cap(freq, group.pos.size)
             cover = CappedCover(group.cost, group.units, group.caps, freq.target, None, cap)
-            lower = cover.lower_bound()
-            low[i] = np.inf if lower is None else quantize_one(lower) - 1.0
-        candidates = candidates[np.isfinite(low[candidates])]
+            bounds = cover.bounds()
+            if bounds is not None:
+                low[i] = quantize_one(bounds[0]) - 1.0
+                upper = min(upper, bounds[1])
+                bounded.append(i)
+        candidates = np.array(sorted(bounded), dtype=np.int64)
     keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])
-    best: tuple[tuple[float, ...], _Pools, Counts] | None = None
+    best: tuple[tuple[float, ...], _Pools, CoverPlan] | None = None
     for i in candidates[np.lexsort(keys)].tolist():
         bound = (float(band[i]), float(low[i])) if pco else (float(low[i]),)
         if best is not None and bound > best[0][:-1]:
             break
         group = pools.take(order[starts[i] : ends[i]])
-        alloc = _plan_group(freq, group)
-        if alloc is None:
+        found = _plan_group(freq, group)
+        if found is None:
             continue
-        key = (*_key(freq, group, alloc), float(i))
+        key = (*_key(freq, group, found.alloc), float(i))
         if best is None or key < best[0]:
-            best = (key, group, alloc)
-    return None if best is None else (best[1], best[2])
+            best = (key, group, found)
+    return None if best is None else (best[1], best[2].alloc, best[2].gap)
 
 
 def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
@@ -493,7 +507,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
         mask = sized
     matched = int(np.count_nonzero(mask))
     preference = "not-requested"
-    result: tuple[_Pools, Counts] | None = None
+    result: _Solved | None = None
     if req.preferred_regions:
         preferred = mask & region_pattern_mask(snap, req.preferred_regions)
         preference = "fallback"
@@ -508,7 +522,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
                 mask = preferred
     if result is None:
         result = _solve(snap, freq, _Visit(snap, freq, mask), removed)
-    pools, alloc = result
+    pools, alloc, gap = result
     bandwidth_unknown = 0
     if req.network_bandwidth_gbps:
         bandwidth_unknown = int(np.count_nonzero(mask & np.isnan(snap.bandwidth)))
@@ -534,6 +548,12 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
     if excluded_unknown:
         notes.append(
             f"{excluded_unknown} candidates without a known interruption rate were excluded"
+        )
+    if gap is not None:
+        total = _sum(alloc * pools.cost)
+        notes.append(
+            "not proven the cheapest (the exact search would exceed its budget): at most "
+            f"{gap:.4f} ({100 * gap / max(total - gap, 1e-12):.2f} %) above the cheapest possible"
         )
     if freq.max_per_pool is None:
         notes.append(

@@ -35,6 +35,9 @@ from spotarb.placement.snapshot import FloatArray, quantize
 _SLACK = 1e-9
 #: Bisection steps for the Lagrangian multiplier between two pool ratios.
 _BISECT = 16
+#: Decisions (states × pieces) the programme may record: ~50 MB and ~0.3 s. Beyond it
+#: the plan is the best one found without proof, with how much cheaper one could be.
+STATE_BUDGET = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +155,9 @@ def _dominance(p: _Problem, target: int) -> Counts:
 @dataclass(frozen=True, slots=True)
 class _Bound:
     lower: float  # no plan costs less
-    upper: float  # the cost of a plan (the greedy fill, trimmed to the target)
+    upper: float  # the cost of ``plan``
     weight: FloatArray  # λ·units − cost per pool
+    plan: Counts  # the cheapest greedy fill that reached the target, trimmed to it
 
 
 def _lagrange(p: _Problem, target: int) -> _Bound | None:
@@ -197,23 +201,28 @@ def _lagrange(p: _Problem, target: int) -> _Bound | None:
     # on its slope (target − units of the fill, which only falls as λ grows) between
     # the last ratio short of the target and the first that reaches it.
     below, above = (float(ratios[hi - 1]) if hi else 0.0), float(ratios[hi])
-    best: _Bound | None = None
+    best: tuple[float, FloatArray] | None = None
     upper = np.inf
+    plan = np.zeros(p.idx.size, dtype=np.int64)
     for step in range(_BISECT + 1):
         lam = above if step == 0 else (below + above) / 2
         order, taken, weight = fill(lam)
         units = int(np.dot(taken, p.size[order]))
         lower = lam * target - float(np.dot(taken, weight[order]))
-        if best is None or lower > best.lower:
-            best = _Bound(lower, upper, weight)
+        if best is None or lower > best[0]:
+            best = (lower, weight)
         if units >= target:
-            plan = units_clip(taken, p.size[order], target)
-            upper = min(upper, float(np.dot(plan, p.cost[order])))
+            trimmed = units_clip(taken, p.size[order], target)
+            cost = float(np.dot(trimmed, p.cost[order]))
+            if cost < upper:
+                upper = cost
+                plan = np.zeros(p.idx.size, dtype=np.int64)
+                plan[order] = trimmed
             above = lam
         else:
             below = lam
     assert best is not None
-    return _Bound(best.lower, upper, best.weight)
+    return _Bound(best[0], upper, best[1], plan)
 
 
 def _allowed(p: _Problem, weight: FloatArray, gap: float) -> Counts:
@@ -251,26 +260,54 @@ def _visit_groups(p: _Problem) -> list[list[Counts]]:
     return [[np.array(js, dtype=np.int64) for js in inner.values()] for inner in outer.values()]
 
 
+class _OverBudget(Exception):
+    """The programme would hold more than :data:`STATE_BUDGET` decisions."""
+
+
+def _dims(
+    p: _Problem, inners: list[Counts], inner_on: bool, outer_on: bool
+) -> tuple[int, list[int]]:
+    """Count states of one outer group and of each of its inner groups (1: no count)."""
+    held = [int(p.caps[js].sum()) for js in inners]
+    inner_caps = [int(p.inner_cap[js[0]]) for js in inners]
+    usable = sum(min(h, c) if inner_on else h for h, c in zip(held, inner_caps, strict=True))
+    outer_cap = int(p.outer_cap[inners[0][0]])
+    dim_a = min(outer_cap, usable) + 1 if outer_on and usable > outer_cap else 1
+    dims_b = [
+        min(c, h) + 1 if inner_on and h > c else 1 for h, c in zip(held, inner_caps, strict=True)
+    ]
+    return dim_a, dims_b
+
+
+def _cells(p: _Problem, target: int, inner_on: bool, outer_on: bool) -> int:
+    """Decisions the programme records: states × pieces, summed over the groups."""
+    total = 0
+    for inners in _visit_groups(p):
+        dim_a, dims_b = _dims(p, inners, inner_on, outer_on)
+        for js, dim_b in zip(inners, dims_b, strict=True):
+            pieces = int(np.ceil(np.log2(p.caps[js] + 1)).sum())
+            total += pieces * dim_a * dim_b * (target + 1)
+    return total
+
+
 def _programme(p: _Problem, target: int, inner_on: bool, outer_on: bool) -> Counts | None:
     """The dynamic programme over (outer count, inner count, units) on pools ``p``.
 
     A group whose pools hold no more than its cap needs no count (the cap cannot bind).
+    Raises :class:`_OverBudget` before any work when it would hold too many decisions.
     """
+    if _cells(p, target, inner_on, outer_on) > STATE_BUDGET:
+        raise _OverBudget
     at = np.arange(target + 1)
     cur = np.full(target + 1, np.inf)
     cur[0] = 0.0
     #: Per piece (pool, instances, outer step, inner step, decisions), or a fold's argmin.
     steps: list[tuple[str, Any]] = []
     for inners in _visit_groups(p):
-        held = [int(p.caps[js].sum()) for js in inners]
-        inner_caps = [int(p.inner_cap[js[0]]) for js in inners]
-        usable = sum(min(h, c) if inner_on else h for h, c in zip(held, inner_caps, strict=True))
-        outer_cap = int(p.outer_cap[inners[0][0]])
-        dim_a = min(outer_cap, usable) + 1 if outer_on and usable > outer_cap else 1
+        dim_a, dims_b = _dims(p, inners, inner_on, outer_on)
         state = np.full((dim_a, 1, target + 1), np.inf)
         state[0, 0] = cur
-        for js, h, cap in zip(inners, held, inner_caps, strict=True):
-            dim_b = min(cap, h) + 1 if inner_on and h > cap else 1
+        for js, dim_b in zip(inners, dims_b, strict=True):
             best = np.full((dim_a, dim_b, target + 1), np.inf)
             best[:, 0] = state[:, 0]
             pool, mult = _pieces(p.caps[js])
@@ -353,18 +390,21 @@ class CappedCover:
         out[p.idx] = p.caps
         return out
 
-    def lower_bound(self) -> float | None:
-        """The Lagrangian lower bound on the total; None if no plan reaches the target.
-        Cheap next to :meth:`solve`."""
+    def bounds(self) -> tuple[float, float] | None:
+        """(lower, upper) bounds on the cheapest total: the Lagrangian bound and the
+        cost of a plan; None if no plan reaches the target. Cheap next to :meth:`solve`."""
         bound = _lagrange(self.needed(), self.target)
-        return None if bound is None else bound.lower
+        return None if bound is None else (bound.lower, bound.upper)
 
-    def solve(self) -> Counts | None:
-        """Counts per pool (aligned with the inputs) of the cheapest cover; None if none.
+    def solve(self) -> CoverPlan | None:
+        """The cheapest cover (counts aligned with the inputs); None if there is none.
 
         The programme first runs on the pools a plan within a small gap of the lower
         bound may use; that plan is the cheapest unless a pool outside it could still
-        beat it, in which case it runs again on every pool that could.
+        beat it, in which case it runs again on every pool that could. A programme over
+        :data:`STATE_BUDGET` is not run: the first one then runs on the pools of ever
+        smaller gaps, and the plan is the best found (that programme's, else the greedy
+        fill's) with its gap to the lower bound.
         """
         p = self.needed()
         target = self.target
@@ -377,17 +417,43 @@ class CappedCover:
         if step > 1:
             p = p.scaled(step)
             target = -(-target // step)
-        first_caps = _allowed(p, bound.weight, (bound.upper - bound.lower) / 64)
-        first = p.take(first_caps > 0, first_caps)
-        local = _programme(first, target, *on)
+        share = 64.0
+        while True:  # over the budget: fewer pools (a smaller gap), or the greedy plan
+            first_caps = _allowed(p, bound.weight, (bound.upper - bound.lower) / share)
+            first = p.take(first_caps > 0, first_caps)
+            try:
+                local = _programme(first, target, *on)
+                break
+            except _OverBudget:
+                if share > 10_000:
+                    return self._plan(p, bound.plan, bound.upper - bound.lower)
+                share *= 8
         assert local is not None  # the trimmed greedy plan is among its pools
         found = float(np.dot(local, first.cost))
         slack = _SLACK * max(1.0, abs(found))
         full_caps = _allowed(p, bound.weight, found - bound.lower + slack)
         if np.any(full_caps > first_caps):
-            first = p.take(full_caps > 0, full_caps)
-            local = _programme(first, target, *on)
-            assert local is not None
+            full = p.take(full_caps > 0, full_caps)
+            try:
+                again = _programme(full, target, *on)
+            except _OverBudget:
+                return self._plan(first, local, found - bound.lower)
+            assert again is not None
+            first, local = full, again
+        return self._plan(first, local, None)
+
+    def _plan(self, p: _Problem, local: Counts, gap: float | None) -> CoverPlan:
         alloc = np.zeros(self.cost.size, dtype=np.int64)
-        alloc[first.idx] = local
-        return alloc
+        alloc[p.idx] = local
+        if gap is not None and gap <= _SLACK * max(1.0, float(np.dot(alloc, self.cost))):
+            gap = None  # it meets the lower bound: the cheapest after all
+        return CoverPlan(alloc, None if gap is None else max(0.0, gap))
+
+
+@dataclass(frozen=True, slots=True)
+class CoverPlan:
+    """A cover: instances per pool, and None if it is the cheapest, else how much more
+    it may cost than the cheapest (when proving it would exceed the state budget)."""
+
+    alloc: Counts
+    gap: float | None = None
