@@ -551,9 +551,12 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
         )
     if gap is not None:
         total = _sum(alloc * pools.cost)
+        share = 100 * gap / max(total - gap, 1e-12)
+        # Rounded up, so that the note stays a bound.
         notes.append(
             "not proven the cheapest (the exact search would exceed its budget): at most "
-            f"{gap:.4f} ({100 * gap / max(total - gap, 1e-12):.2f} %) above the cheapest possible"
+            f"{math.ceil(gap * 1e4) / 1e4:.4f} ({math.ceil(share * 100) / 100:.2f} %) "
+            "above the cheapest possible"
         )
     if freq.max_per_pool is None:
         notes.append(
