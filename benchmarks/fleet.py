@@ -74,6 +74,8 @@ SHAPES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     # the checked fill (a pool takes an instance only while the target stays reachable).
     ("targetVCPU 4096, region 1, p-c-o", {"target_vcpu": 4096, "max_per_region": 1,
      "strategy": "price-capacity-optimized"}, {"min_cpu": 2}),
+    # Past the exact programme's state budget: the best plan found, with a note.
+    ("targetVCPU 20000, region 100", {"target_vcpu": 20000, "max_per_region": 100}, {}),
 ]  # fmt: skip
 
 
