@@ -159,3 +159,20 @@ def test_over_the_state_budget_the_plan_says_how_far_from_the_cheapest_it_may_be
     note = next(n for n in plan.notes if "not proven the cheapest" in n)
     gap = float(note.split("at most ")[1].split(" ")[0])
     assert plan.total_price_per_hour - gap <= 1.04 < plan.total_price_per_hour
+
+
+@pytest.mark.parametrize("caps", [{}, {"maxPerRegion": 2}])
+def test_an_unbounded_expected_cost_is_used_only_when_nothing_else_reaches_the_target(
+    caps: dict[str, Any],
+) -> None:
+    # A monthly interruption rate of 1 makes the expected cost of a job unbounded.
+    rows = [price("certain", 0.1, vcpu=4, interruption_rate=1.0),
+            price("dear", 0.2, region="us-west-2", vcpu=4, interruption_rate=0.05)]  # fmt: skip
+    fleet = {"targetVCPU": 8, "maxPerPool": 2, "strategy": "expected-cost", "jobHours": 5, **caps}
+    plan = plan_fleet(fleet, rows)
+    assert _counts(plan) == [("dear", "us-west-2", 2)]
+    assert plan.expected_cost is not None and plan.expected_cost < float("inf")
+    # Only unbounded instances left: every plan is unbounded, the cheapest per hour wins.
+    plan = plan_fleet({**fleet, "regions": ["us-east-1"]}, rows)
+    assert _counts(plan) == [("certain", "us-east-1", 2)]
+    assert plan.expected_cost == float("inf")

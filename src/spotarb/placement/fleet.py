@@ -243,9 +243,25 @@ def _one_group_cap(freq: FleetRequirements, n: int) -> GroupCap | None:
 
 
 def _cover(
-    freq: FleetRequirements, pools: _Pools, region: GroupCap | None, provider: GroupCap | None
+    snap: PriceSnapshot,
+    freq: FleetRequirements,
+    pools: _Pools,
+    region: GroupCap | None,
+    provider: GroupCap | None,
 ) -> CoverPlan | None:
-    """The exact cheapest capacity cover of ``pools`` under the caps; None if none."""
+    """The exact cheapest capacity cover of ``pools`` under the caps; None if none.
+
+    An instance certain to be interrupted has an unbounded expected cost: the cover
+    leaves those out when it can, else every plan is unbounded and it goes by price.
+    """
+    finite = np.isfinite(pools.cost)
+    if not finite.all():
+        bounded = _Pools(pools.pos, np.where(finite, pools.cost, 0.0), pools.units,
+                         np.where(finite, pools.caps, 0), pools.band)  # fmt: skip
+        found = _cover(snap, freq, bounded, region, provider)
+        if found is not None:
+            return found
+        pools = _Pools(pools.pos, snap.price[pools.pos], pools.units, pools.caps, pools.band)
     if region is None and provider is None:
         alloc = cover_dp(pools.cost, pools.units, pools.caps, freq.target)
         return None if alloc is None else CoverPlan(alloc)
@@ -279,7 +295,8 @@ def _fill(snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit) -> _Solve
     if freq.count is None and freq.strategy in EXACT:
         pools = visit.all()
         pos = pools.pos
-        cover = _cover(freq, pools, _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
+        region, provider = _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos)
+        cover = _cover(snap, freq, pools, region, provider)
         return None if cover is None else (pools, cover.alloc, cover.gap)
     size = min(visit.size, _FIRST_PREFIX)
     while True:
@@ -401,11 +418,11 @@ def _solve(
     )
 
 
-def _plan_group(freq: FleetRequirements, pools: _Pools) -> CoverPlan | None:
+def _plan_group(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> CoverPlan | None:
     """The plan inside one region/zone, where the region/provider caps cap the fleet."""
     cap = _one_group_cap(freq, pools.pos.size)
     if freq.count is None and freq.strategy in EXACT:
-        return _cover(freq, pools, None, cap)
+        return _cover(snap, freq, pools, None, cap)
     groups = [] if cap is None else [cap]
     alloc = _fill_pools(freq, pools, groups)
     if int(np.dot(alloc, pools.units)) < freq.target:
@@ -477,7 +494,7 @@ def _best_group(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> 
         if best is not None and bound > best[0][:-1]:
             break
         group = pools.take(order[starts[i] : ends[i]])
-        found = _plan_group(freq, group)
+        found = _plan_group(snap, freq, group)
         if found is None:
             continue
         key = (*_key(freq, group, found.alloc), float(i))
