@@ -166,8 +166,10 @@ def _lagrange(p: _Problem, target: int) -> _Bound | None:
     Lagrangian bound on the units constraint: for any λ ≥ 0 every plan costs at
     least ``L(λ) = λ·target − max Σ (λ·units − cost)·x`` over the caps alone, and
     that maximum is a greedy fill in order of ``λ·units − cost`` (the caps are
-    nested, so greedy is exact). λ is the smallest pool cost per unit whose fill
-    reaches the target (where ``L`` peaks).
+    nested, so greedy is exact). ``L`` is concave and peaks where the fill's units
+    pass the target: found by a search over the pools' costs per unit, then by
+    bisection. The upper bound is the cheapest of the fills that reached the target,
+    trimmed to it.
     """
     if p.idx.size == 0:
         return None
