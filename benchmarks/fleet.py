@@ -52,6 +52,30 @@ SHAPES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      {"min_cpu": 2}),
     ("targetVCPU 2048", {"target_vcpu": 2048}, {"min_cpu": 8}),
     ("targetGPUs 64 (A100)", {"target_gpus": 64}, {"gpu_type": "a100"}),
+    # Capacity targets under instance caps (exact: fleet_cover), next to the same
+    # targets without them (cover_dp).
+    ("targetVCPU 512", {"target_vcpu": 512}, {"min_cpu": 8}),
+    ("targetVCPU 512, maxPerRegion 8", {"target_vcpu": 512, "max_per_region": 8},
+     {"min_cpu": 8}),
+    ("targetVCPU 4096", {"target_vcpu": 4096}, {"min_cpu": 8}),
+    ("targetVCPU 4096, maxPerRegion 32", {"target_vcpu": 4096, "max_per_region": 32},
+     {"min_cpu": 8}),
+    ("targetVCPU 2048, region 16 / cloud 200",
+     {"target_vcpu": 2048, "max_per_region": 16, "max_per_provider": 200}, {"min_cpu": 8}),
+    ("targetVCPU 512, region 8, exp.-cost", {"target_vcpu": 512, "max_per_region": 8,
+     "strategy": "expected-cost"}, {"min_cpu": 8, "job_hours": 10}),
+    ("targetVCPU 4096, region 32, divers.", {"target_vcpu": 4096, "max_per_region": 32,
+     "strategy": "diversified"}, {"min_cpu": 8}),
+    ("targetGPUs 64 (A100), region 4", {"target_gpus": 64, "max_per_region": 4},
+     {"gpu_type": "a100"}),
+    ("targetVCPU 4096, region 32, sameRegion", {"target_vcpu": 4096, "max_per_region": 32,
+     "same_region": True}, {"min_cpu": 8}),
+    # The plain fill spends each region's one slot on a small instance and falls short:
+    # the checked fill (a pool takes an instance only while the target stays reachable).
+    ("targetVCPU 4096, region 1, p-c-o", {"target_vcpu": 4096, "max_per_region": 1,
+     "strategy": "price-capacity-optimized"}, {"min_cpu": 2}),
+    # Past the exact programme's state budget: the best plan found, with a note.
+    ("targetVCPU 20000, region 100", {"target_vcpu": 20000, "max_per_region": 100}, {}),
 ]  # fmt: skip
 
 
@@ -70,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", default="", help="only shapes whose name contains this")
     args = parser.parse_args(argv)
     rows = make_catalog(args.rows)
     snap = PriceSnapshot.from_prices(rows)
@@ -79,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'fleet':<34} {'p50 ms':>8} {'p95 ms':>8} {'place p50':>10} {'ratio':>6} "
           f"{'ref 5k rows':>12}  plan")  # fmt: skip
     for name, fleet, per_instance in SHAPES:
+        if args.only not in name:
+            continue
         strategy = "expected-cost" if fleet.get("strategy") == "expected-cost" else "lowest-price"
         req = WorkloadRequirements(**per_instance, strategy=strategy)
         freq = FleetRequirements(workload=req, **fleet)

@@ -220,7 +220,6 @@ def test_capacity_target_drops_instances_without_the_unit(pools: list[SpotPrice]
         ({"count": 0}, "count"),
         ({"count": 2.5}, "count"),
         ({"count": 2, "maxPerPool": 0}, "max_per_pool"),
-        ({"targetVCPU": 8, "maxPerRegion": 2}, "max_per_region"),
         ({"count": 2, "strategy": "balanced"}, "strategy"),
         ({"count": 2, "strategy": "expected-cost"}, "job_hours"),
         ({"count": 2, "sameZone": "yes"}, "same_zone"),

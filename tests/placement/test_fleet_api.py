@@ -124,6 +124,28 @@ def test_capacity_target(client: TestClient) -> None:
     assert body["totalPricePerHour"] == pytest.approx(0.10 * 2 + 0.12)
 
 
+def test_capacity_target_with_a_region_cap(client: TestClient) -> None:
+    r = client.post("/v1/fleets", json={"targetVCPU": 40, "maxPerRegion": 2})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    per_region: dict[str, int] = {}
+    for a in body["allocations"]:
+        per_region[a["region"]] = per_region.get(a["region"], 0) + a["count"]
+    # Default maxPerPool ceil(40 / (4·8)) = 2: eastus 2, us-east-1 2 (its cap), us-west-2 1.
+    assert per_region == {"eastus": 2, "us-east-1": 2, "us-west-2": 1}
+    assert body["vcpus"] == 40
+    assert body["totalPricePerHour"] == pytest.approx(2 * 0.10 + 2 * 0.12 + 0.14)
+
+
+def test_capacity_target_beyond_the_region_cap_is_404(client: TestClient) -> None:
+    r = client.post("/v1/fleets", json={"targetVCPU": 64, "maxPerPool": 4, "maxPerRegion": 2})
+    assert r.status_code == 404
+    body = r.json()
+    assert body["bindingConstraint"] == "maxPerRegion"
+    assert body["largestFleet"] == 48  # three regions × 2 × 8 vCPU
+    assert "largest feasible fleet is 48 vCPU" in body["detail"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -132,7 +154,6 @@ def test_capacity_target(client: TestClient) -> None:
         ({}, "count"),
         ({"count": 2, "strategy": "balanced"}, "strategy"),
         ({"count": 2, "strategy": "expected-cost"}, "jobHours"),
-        ({"targetVCPU": 8, "maxPerProvider": 2}, "maxPerProvider"),
         ({"count": 2, "sameZone": "maybe"}, "sameZone"),
         ({"count": 2, "fleetName": "x"}, "fleetName"),
     ],

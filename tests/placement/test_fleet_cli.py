@@ -82,6 +82,26 @@ def test_capacity_target_in_gpus(db: str) -> None:
     assert data["totalPricePerHour"] == pytest.approx(20.8)
 
 
+def test_capacity_target_with_a_region_cap(db: str) -> None:
+    code, out, _ = run("--target-vcpu", "24", "--max-per-region", "1", "--json", "--db", db)
+    assert code == 0, out
+    data = json.loads(out)
+    # One instance per region: three 8-vCPU ones ($0.31) rather than a 96-vCPU one ($9.80).
+    assert sorted((a["region"], a["instanceType"], a["count"]) for a in data["allocations"]) == [
+        ("eastus", "Standard_D8s_v5", 1), ("us-central1", "n2-standard-8", 1),
+        ("us-east-1", "m5.2xlarge", 1),
+    ]  # fmt: skip
+    assert data["totalPricePerHour"] == pytest.approx(0.31)
+
+
+def test_capacity_target_beyond_the_region_cap_exits_1(db: str) -> None:
+    code, _out, err = run("--target-vcpu", "200", "--max-per-region", "1", "--db", db)
+    assert code == 1
+    assert "maxPerRegion is binding" in err
+    # us-east-1's largest instance (96 vCPU) and one 8-vCPU one in each other region.
+    assert "the largest feasible fleet is 112 vCPU" in err
+
+
 def test_infeasible_exits_1_naming_the_binding_cap(db: str) -> None:
     code, _out, err = run("--count", "9", "--max-price", "1", "--max-per-pool", "2", "--db", db)
     assert code == 1
@@ -117,7 +137,6 @@ def test_stale_prices_need_allow_stale(db: str, monkeypatch: pytest.MonkeyPatch)
         ([], "--count"),
         (["--count", "2", "--strategy", "balanced"], "--strategy"),
         (["--count", "2", "--strategy", "expected-cost"], "--job-hours"),
-        (["--target-gpus", "2", "--max-per-region", "1"], "--max-per-region"),
         (["--count", "2", "--max-interruption", "2"], "--max-interruption"),
         (["--count", "2", "--max-age", "soon"], "--max-age"),
     ],

@@ -84,6 +84,8 @@ def capacity_fleets(draw: Any) -> FleetRequirements:
         target_gpus=draw(st.integers(1, 9)) if gpus else None,
         target_vcpu=None if gpus else draw(st.integers(1, 20)),
         max_per_pool=draw(st.one_of(st.none(), st.integers(1, 3))),
+        max_per_region=draw(st.one_of(st.none(), st.integers(1, 4))),
+        max_per_provider=draw(st.one_of(st.none(), st.integers(1, 5))),
         same_region=same == "region",
         same_zone=same == "zone",
         strategy=strategy,
@@ -141,7 +143,7 @@ def test_count_fleets_match_the_reference(rows: list[SpotPrice], freq: FleetRequ
     if not ref.feasible:
         assert isinstance(result, NoPlacementError)
         if isinstance(result, FleetInfeasibleError):
-            assert result.largest == ref.largest
+            assert (result.binding, result.largest) == (ref.binding, ref.largest)
             assert result.largest < freq.target
             assert f"largest feasible fleet is {ref.largest} instances" in str(result)
         else:  # a filter left nothing
@@ -170,7 +172,10 @@ def test_capacity_fleets_match_the_reference(
     if not ref.feasible:
         assert isinstance(result, NoPlacementError)
         if isinstance(result, FleetInfeasibleError):
-            assert result.largest == ref.largest
+            assert (result.binding, result.largest) == (ref.binding, ref.largest)
+            assert f"largest feasible fleet is {ref.largest} {freq.unit}" in str(result)
+        else:  # a filter left nothing
+            assert ref.largest == 0
         return
     assert isinstance(result, FleetPlan), result
     covered = (
@@ -185,8 +190,12 @@ def test_capacity_fleets_match_the_reference(
         for a in result.allocations
     )  # fmt: skip
     if freq.strategy in ("lowest-price", "expected-cost"):
-        # Exact: the same optimum as brute force over every combination of counts.
+        # Exact: the same optimum as brute force over every combination of counts,
+        # and the same plan when no other costs the same.
         assert math.isclose(cost, ref.total_cost, rel_tol=1e-9), (cost, ref.total_cost)
+        event("unique optimum" if not ref.tied else "tied optima")
+        if not ref.tied:
+            assert _pairs(result) == _ref_pairs(ref)
     else:
         assert _pairs(result) == _ref_pairs(ref)
     for a in result.allocations:

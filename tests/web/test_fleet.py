@@ -57,6 +57,19 @@ def test_fleet_strategy_and_same_region(client: TestClient) -> None:
     assert 'name="sameRegion" value="1" checked' in html
 
 
+def test_fleet_capacity_target_with_a_region_cap(client: TestClient) -> None:
+    html = client.get("/fleet?targetVCPU=32&minCPU=8&minMemoryGB=32&maxPerRegion=1").text
+    assert 'data-status="200"' in html
+    regions = re.findall(r'data-count="1">\s*<td>.*?</td>\s*<td>([\w-]+)', html)
+    counts = [n for _, n in allocations(html)]
+    # 8-vCPU instances, one per region: the four cheapest regions.
+    assert counts == [1, 1, 1, 1]
+    assert regions == ["eastus", "us-central1", "westeurope", "europe-west4"]
+    assert 'name="maxPerRegion" type="text" inputmode="decimal" value="1"' in html
+    html = client.get("/fleet?targetVCPU=10000&minCPU=8&maxPerRegion=1").text
+    assert 'data-status="404"' in html and 'data-binding="maxPerRegion"' in html
+
+
 def test_fleet_infeasible_names_the_binding_cap(client: TestClient) -> None:
     html = client.get("/fleet?count=50&maxPerPool=1&minCPU=8").text
     assert 'data-status="404"' in html

@@ -29,8 +29,11 @@ from spotarb.placement.fleet_alloc import (
     GroupCap,
     cover_dp,
     greedy_fill,
+    largest_fill,
+    reachable_fill,
     round_robin,
 )
+from spotarb.placement.fleet_cover import CappedCover, CoverPlan
 from spotarb.placement.fleet_model import (
     FleetAllocation,
     FleetInfeasibleError,
@@ -49,6 +52,8 @@ from spotarb.placement.snapshot import (
 )
 
 NO_FLEET = "No feasible fleet"
+#: Strategies that minimise the total exactly for a capacity target.
+EXACT = ("lowest-price", "expected-cost")
 #: Pools looked at first; doubled until the plan is complete (greedy answers are prefix-stable).
 _FIRST_PREFIX = 1024
 
@@ -67,6 +72,11 @@ class _Pools:
         return _Pools(
             self.pos[sel], self.cost[sel], self.units[sel], self.caps[sel], self.band[sel]
         )
+
+
+#: A plan: the pools it was made on, instances per pool and, when it is not proven the
+#: cheapest (see :data:`~spotarb.placement.fleet_cover.STATE_BUDGET`), its gap.
+_Solved = tuple[_Pools, Counts, float | None]
 
 
 def _units(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
@@ -202,17 +212,60 @@ def _zone_codes(snap: PriceSnapshot) -> Counts:
     return codes
 
 
+def _region_cap(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> GroupCap | None:
+    """``maxPerRegion`` as (region code per pool, capacity per code), if given."""
+    if freq.max_per_region is None:
+        return None
+    size = max(1, len(snap.providers)) * max(1, len(snap.regions))
+    return _region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)
+
+
+def _provider_cap(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> GroupCap | None:
+    """``maxPerProvider`` as (provider code per pool, capacity per code), if given."""
+    if freq.max_per_provider is None:
+        return None
+    size = max(1, len(snap.providers))
+    return snap.provider_code[pos].astype(np.int64), np.full(size, freq.max_per_provider, np.int64)
+
+
 def _caps(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> list[GroupCap]:
     """Region and provider caps as (group code per pool, capacity per code)."""
-    out: list[GroupCap] = []
-    if freq.max_per_region is not None:
-        size = max(1, len(snap.providers)) * max(1, len(snap.regions))
-        out.append((_region_codes(snap, pos), np.full(size, freq.max_per_region, np.int64)))
-    if freq.max_per_provider is not None:
-        size = max(1, len(snap.providers))
-        codes = snap.provider_code[pos].astype(np.int64)
-        out.append((codes, np.full(size, freq.max_per_provider, np.int64)))
-    return out
+    caps = (_region_cap(snap, freq, pos), _provider_cap(snap, freq, pos))
+    return [cap for cap in caps if cap is not None]
+
+
+def _one_group_cap(freq: FleetRequirements, n: int) -> GroupCap | None:
+    """Inside one region or zone the region and provider caps are one cap on the fleet."""
+    caps = [c for c in (freq.max_per_region, freq.max_per_provider) if c is not None]
+    if not caps:
+        return None
+    return np.zeros(n, dtype=np.int64), np.array([min(caps)], dtype=np.int64)
+
+
+def _cover(
+    snap: PriceSnapshot,
+    freq: FleetRequirements,
+    pools: _Pools,
+    region: GroupCap | None,
+    provider: GroupCap | None,
+) -> CoverPlan | None:
+    """The exact cheapest capacity cover of ``pools`` under the caps; None if none.
+
+    An instance certain to be interrupted has an unbounded expected cost: the cover
+    leaves those out when it can, else every plan is unbounded and it goes by price.
+    """
+    finite = np.isfinite(pools.cost)
+    if not finite.all():
+        bounded = _Pools(pools.pos, np.where(finite, pools.cost, 0.0), pools.units,
+                         np.where(finite, pools.caps, 0), pools.band)  # fmt: skip
+        found = _cover(snap, freq, bounded, region, provider)
+        if found is not None:
+            return found
+        pools = _Pools(pools.pos, snap.price[pools.pos], pools.units, pools.caps, pools.band)
+    if region is None and provider is None:
+        alloc = cover_dp(pools.cost, pools.units, pools.caps, freq.target)
+        return None if alloc is None else CoverPlan(alloc)
+    return CappedCover(pools.cost, pools.units, pools.caps, freq.target, region, provider).solve()
 
 
 def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) -> Counts:
@@ -221,15 +274,30 @@ def _fill_pools(freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]) 
     return kernel(pools.caps, pools.units, freq.target, groups)
 
 
-def _fill(
-    snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit
-) -> tuple[_Pools, Counts] | None:
+def _fill_reachable(
+    freq: FleetRequirements, pools: _Pools, groups: list[GroupCap]
+) -> Counts | None:
+    """The strategy's fill keeping the target reachable, when the plain fill fell short.
+
+    Only a capacity target under instance caps can need it (one unit per instance
+    always reaches the most instances there are).
+    """
+    if freq.count is not None or not groups:
+        return None
+    rounds = freq.strategy == "diversified"
+    alloc = reachable_fill(pools.caps, pools.units, freq.target, groups, rounds)
+    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+
+
+def _fill(snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit) -> _Solved | None:
     """The plan over every eligible pool, or None if the target cannot be reached."""
     target = freq.target
-    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+    if freq.count is None and freq.strategy in EXACT:
         pools = visit.all()
-        alloc = cover_dp(pools.cost, pools.units, pools.caps, target)
-        return None if alloc is None else (pools, alloc)
+        pos = pools.pos
+        region, provider = _region_cap(snap, freq, pos), _provider_cap(snap, freq, pos)
+        cover = _cover(snap, freq, pools, region, provider)
+        return None if cover is None else (pools, cover.alloc, cover.gap)
     size = min(visit.size, _FIRST_PREFIX)
     while True:
         pools = visit.head(size)
@@ -241,7 +309,10 @@ def _fill(
             freq.strategy != "diversified" or int(alloc.max(initial=0)) <= 1
         )
         if complete or size >= visit.size:
-            return (pools, alloc) if covered >= target else None
+            if covered < target:
+                found = _fill_reachable(freq, pools, _caps(snap, freq, pools.pos))
+                return None if found is None else (pools, found, None)
+            return pools, alloc, None
         size = min(visit.size, size * 8)
 
 
@@ -266,9 +337,8 @@ def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) ->
 
 def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tuple[str, int, str]:
     """(binding constraint, largest feasible fleet, why) when the target is out of reach."""
-    held = pools.caps * pools.units
     steps: list[tuple[str, int, str]] = []
-    pool_max = int(held.sum())
+    pool_max = int(np.dot(pools.caps, pools.units))
     steps.append(
         (
             "maxPerPool",
@@ -282,42 +352,41 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
             ),
         )
     )
-    region_codes = np.unique(_region_codes(snap, pools.pos), return_inverse=True)[1]
-    per_region = np.bincount(region_codes, weights=held)
-    if freq.max_per_region is not None:
-        per_region = np.minimum(per_region, freq.max_per_region)
-        value = int(per_region.sum())
+    groups: list[GroupCap] = []
+    region = _region_cap(snap, freq, pools.pos)
+    if region is not None:
+        groups.append(region)
+        value = int(np.dot(largest_fill(pools.caps, pools.units, groups), pools.units))
+        regions = np.unique(region[0]).size
         steps.append(
             (
                 "maxPerRegion",
                 value,
-                f"maxPerRegion {freq.max_per_region} over {per_region.size} regions allows {value}",
+                f"maxPerRegion {freq.max_per_region} over {regions} regions allows {value}",
             )
         )
-    if freq.max_per_provider is not None:
-        region_provider = np.zeros(per_region.size, dtype=np.int64)
-        region_provider[region_codes] = snap.provider_code[pools.pos]
-        per_provider = np.minimum(
-            np.bincount(region_provider, weights=per_region), freq.max_per_provider
-        )
-        value = int(per_provider.sum())
+    provider = _provider_cap(snap, freq, pools.pos)
+    if provider is not None:
+        groups.append(provider)
+        value = int(np.dot(largest_fill(pools.caps, pools.units, groups), pools.units))
+        providers = np.unique(provider[0]).size
         steps.append(
             (
                 "maxPerProvider",
                 value,
-                f"maxPerProvider {freq.max_per_provider} over "
-                f"{int(np.count_nonzero(per_provider))} providers allows {value}",
+                f"maxPerProvider {freq.max_per_provider} over {providers} providers allows {value}",
             )
         )
     if freq.same_region or freq.same_zone:
         name = "sameZone" if freq.same_zone else "sameRegion"
         where = "zone" if freq.same_zone else "region"
         codes = np.unique(_group_codes(snap, freq, pools.pos), return_inverse=True)[1]
-        per_group = np.bincount(codes, weights=held)
-        for cap in (freq.max_per_region, freq.max_per_provider):
-            if cap is not None:
-                per_group = np.minimum(per_group, cap)
-        value = int(per_group.max())
+        cap = _one_group_cap(freq, pools.pos.size)
+        inside: list[GroupCap] = []
+        if cap is not None:
+            inside.append((codes, np.full(int(codes.max()) + 1, int(cap[1][0]), dtype=np.int64)))
+        alloc = largest_fill(pools.caps, pools.units, inside)
+        value = int(np.bincount(codes, weights=alloc * pools.units).max())
         steps.append((name, value, f"the largest fleet in one {where} is {value} {freq.unit}"))
     largest = steps[-1][1]
     for name, value, why in steps:
@@ -328,9 +397,9 @@ def _largest(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> tup
 
 def _solve(
     snap: PriceSnapshot, freq: FleetRequirements, visit: _Visit, removed: dict[str, int]
-) -> tuple[_Pools, Counts]:
+) -> _Solved:
     """The plan on these pools, or FleetInfeasibleError naming what binds."""
-    best: tuple[_Pools, Counts] | None = None
+    best: _Solved | None = None
     if visit.size:
         if freq.same_region or freq.same_zone:
             best = _best_group(snap, freq, visit.all())
@@ -349,17 +418,22 @@ def _solve(
     )
 
 
-def _plan_group(freq: FleetRequirements, pools: _Pools) -> Counts | None:
-    """The plan inside one region/zone (only the pool caps can bind there)."""
-    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
-        return cover_dp(pools.cost, pools.units, pools.caps, freq.target)
-    alloc = _fill_pools(freq, pools, [])
-    return alloc if int(np.dot(alloc, pools.units)) >= freq.target else None
+def _plan_group(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> CoverPlan | None:
+    """The plan inside one region/zone, where the region/provider caps cap the fleet."""
+    cap = _one_group_cap(freq, pools.pos.size)
+    if freq.count is None and freq.strategy in EXACT:
+        return _cover(snap, freq, pools, None, cap)
+    groups = [] if cap is None else [cap]
+    alloc = _fill_pools(freq, pools, groups)
+    if int(np.dot(alloc, pools.units)) < freq.target:
+        found = _fill_reachable(freq, pools, groups)
+        if found is None:
+            return None
+        alloc = found
+    return CoverPlan(alloc)
 
 
-def _best_group(
-    snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools
-) -> tuple[_Pools, Counts] | None:
+def _best_group(snap: PriceSnapshot, freq: FleetRequirements, pools: _Pools) -> _Solved | None:
     """The best plan inside one region/zone: lowest key, ties to the first group by name.
 
     Groups are tried in order of a lower bound of their key (target × cheapest cost
@@ -369,9 +443,19 @@ def _best_group(
         (c for c in (freq.max_per_region, freq.max_per_provider) if c is not None),
         default=None,
     )
-    if inner is not None and inner < freq.target:
+    if freq.count is not None and inner is not None and inner < freq.target:
         return None
     codes = _group_codes(snap, freq, pools.pos)
+    capped = freq.count is None and inner is not None and freq.strategy in EXACT
+    if capped:
+        # One pruning pass over every group at once (each group's cover would repeat it).
+        limit = np.full(int(codes.max(initial=0)) + 1, inner, dtype=np.int64)
+        every = CappedCover(pools.cost, pools.units, pools.caps, freq.target, (codes, limit))
+        caps = every.needed_caps()
+        kept = np.flatnonzero(caps)
+        pools = _Pools(pools.pos[kept], pools.cost[kept], pools.units[kept], caps[kept],
+                       pools.band[kept])  # fmt: skip
+        codes = codes[kept]
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
@@ -384,20 +468,39 @@ def _best_group(
     pco = freq.strategy == "price-capacity-optimized"
     index = np.arange(starts.size)
     candidates = index[room >= freq.target]
+    if capped:
+        # Under an instance cap $/unit × target is a weak bound. In its order, each
+        # group gets the Lagrangian bound and a plan's cost, until the weak bound
+        # passes the cheapest of those plans; the cover then visits those groups in
+        # order of the Lagrangian bound, so that the first one is usually the best.
+        upper = np.inf
+        bounded: list[int] = []
+        for i in candidates[np.lexsort((candidates, low[candidates]))].tolist():
+            if low[i] > quantize_one(upper):
+                break
+            group = pools.take(order[starts[i] : ends[i]])
+            cap = _one_group_cap(freq, group.pos.size)
+            cover = CappedCover(group.cost, group.units, group.caps, freq.target, None, cap)
+            bounds = cover.bounds()
+            if bounds is not None:
+                low[i] = quantize_one(bounds[0]) - 1.0
+                upper = min(upper, bounds[1])
+                bounded.append(i)
+        candidates = np.array(sorted(bounded), dtype=np.int64)
     keys = (candidates, low[candidates], band[candidates]) if pco else (candidates, low[candidates])
-    best: tuple[tuple[float, ...], _Pools, Counts] | None = None
+    best: tuple[tuple[float, ...], _Pools, CoverPlan] | None = None
     for i in candidates[np.lexsort(keys)].tolist():
         bound = (float(band[i]), float(low[i])) if pco else (float(low[i]),)
         if best is not None and bound > best[0][:-1]:
             break
         group = pools.take(order[starts[i] : ends[i]])
-        alloc = _plan_group(freq, group)
-        if alloc is None:
+        found = _plan_group(snap, freq, group)
+        if found is None:
             continue
-        key = (*_key(freq, group, alloc), float(i))
+        key = (*_key(freq, group, found.alloc), float(i))
         if best is None or key < best[0]:
-            best = (key, group, alloc)
-    return None if best is None else (best[1], best[2])
+            best = (key, group, found)
+    return None if best is None else (best[1], best[2].alloc, best[2].gap)
 
 
 def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
@@ -421,7 +524,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
         mask = sized
     matched = int(np.count_nonzero(mask))
     preference = "not-requested"
-    result: tuple[_Pools, Counts] | None = None
+    result: _Solved | None = None
     if req.preferred_regions:
         preferred = mask & region_pattern_mask(snap, req.preferred_regions)
         preference = "fallback"
@@ -436,7 +539,7 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
                 mask = preferred
     if result is None:
         result = _solve(snap, freq, _Visit(snap, freq, mask), removed)
-    pools, alloc = result
+    pools, alloc, gap = result
     bandwidth_unknown = 0
     if req.network_bandwidth_gbps:
         bandwidth_unknown = int(np.count_nonzero(mask & np.isnan(snap.bandwidth)))
@@ -462,6 +565,15 @@ def plan(snap: PriceSnapshot, freq: FleetRequirements) -> FleetPlan:
     if excluded_unknown:
         notes.append(
             f"{excluded_unknown} candidates without a known interruption rate were excluded"
+        )
+    if gap is not None:
+        total = _sum(alloc * pools.cost)
+        share = 100 * gap / max(total - gap, 1e-12)
+        # Rounded up, so that the note stays a bound.
+        notes.append(
+            "not proven the cheapest (the exact search would exceed its budget): at most "
+            f"{math.ceil(gap * 1e4) / 1e4:.4f} ({math.ceil(share * 100) / 100:.2f} %) "
+            "above the cheapest possible"
         )
     if freq.max_per_pool is None:
         notes.append(

@@ -91,12 +91,6 @@ class FleetRequirements:
         for cap in ("max_per_pool", "max_per_region", "max_per_provider"):
             if getattr(self, cap) is not None:
                 put(self, cap, _whole(cap, getattr(self, cap), MAX_INSTANCES))
-        if self.count is None:
-            for cap in ("max_per_region", "max_per_provider"):
-                if getattr(self, cap) is not None:
-                    raise ValidationError(
-                        cap, getattr(self, cap), "is only supported with count (not a capacity)"
-                    )
         for flag in ("same_region", "same_zone"):
             if not isinstance(getattr(self, flag), bool):
                 raise ValidationError(flag, getattr(self, flag), "must be true or false")

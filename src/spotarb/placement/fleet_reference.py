@@ -1,16 +1,18 @@
 """A plain, obviously-correct Python version of the fleet rules (slow on purpose).
 
 Loops over rows, one instance decision at a time, and brute force for capacity
-targets: the property tests check :mod:`spotarb.placement.fleet` against it on
-random catalogs. Only for small inputs.
+targets (the cheapest plan, and the largest fleet when none reaches the target,
+over every combination of counts within the pool, region and provider caps): the
+property tests check :mod:`spotarb.placement.fleet` against it on random
+catalogs. Only for small inputs.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 from spotarb.core.geo import region_matches
 from spotarb.core.gpus import is_gpu
@@ -27,8 +29,11 @@ class ReferenceFleet:
     total_price: float = 0.0
     total_cost: float = 0.0
     feasible: bool = False
-    #: The largest feasible fleet (in the target's unit) when infeasible.
+    #: The largest feasible fleet (in the target's unit) and what binds, when infeasible.
     largest: int = 0
+    binding: str = ""
+    #: Capacity targets: whether another plan costs the same (on the 1e-9 grid).
+    tied: bool = False
     region_preference: str = "not-requested"
 
 
@@ -89,21 +94,44 @@ def _add(row: SpotPrice, have: dict[object, int]) -> None:
         have[key] = have.get(key, 0) + 1
 
 
-def _greedy(rows: list[SpotPrice], freq: FleetRequirements, target: int) -> dict[int, int]:
-    """Each pool in turn takes instances one by one while they fit and units are short."""
+def _reachable(
+    rows: list[SpotPrice], freq: FleetRequirements, out: dict[int, int], more: int
+) -> bool:
+    """Whether some plan within the caps holds ``out`` plus one instance of ``rows[more]``
+    and reaches the target."""
+    need = dict(out)
+    need[more] = need.get(more, 0) + 1
+    return any(
+        _units(rows, counts, freq) >= freq.target and all(counts[i] >= n for i, n in need.items())
+        for counts in _combinations(rows, freq, freq.max_per_region, freq.max_per_provider)
+    )
+
+
+def _greedy(
+    rows: list[SpotPrice], freq: FleetRequirements, target: int, check: bool = False
+) -> dict[int, int]:
+    """Each pool in turn takes instances one by one while they fit and units are short
+    (with ``check``: and while the target stays reachable)."""
     have: dict[object, int] = {}
     out: dict[int, int] = {}
     covered = 0
     for i, row in enumerate(rows):
-        while covered < target and _room(row, have, freq):
+        while (
+            covered < target
+            and _room(row, have, freq)
+            and (not check or _reachable(rows, freq, out, i))
+        ):
             _add(row, have)
             out[i] = out.get(i, 0) + 1
             covered += units_of(row, freq)
     return out
 
 
-def _rounds(rows: list[SpotPrice], freq: FleetRequirements, target: int) -> dict[int, int]:
-    """Rounds over the pools, one instance per pool with room per round."""
+def _rounds(
+    rows: list[SpotPrice], freq: FleetRequirements, target: int, check: bool = False
+) -> dict[int, int]:
+    """Rounds over the pools, one instance per pool with room per round (with
+    ``check``: only while the target stays reachable)."""
     have: dict[object, int] = {}
     out: dict[int, int] = {}
     covered = 0
@@ -112,7 +140,7 @@ def _rounds(rows: list[SpotPrice], freq: FleetRequirements, target: int) -> dict
         for i, row in enumerate(rows):
             if covered >= target:
                 break
-            if _room(row, have, freq):
+            if _room(row, have, freq) and (not check or _reachable(rows, freq, out, i)):
                 _add(row, have)
                 out[i] = out.get(i, 0) + 1
                 covered += units_of(row, freq)
@@ -122,28 +150,66 @@ def _rounds(rows: list[SpotPrice], freq: FleetRequirements, target: int) -> dict
     return out
 
 
-def _brute(rows: list[SpotPrice], freq: FleetRequirements, target: int) -> dict[int, int]:
-    """Every combination of counts within the pool caps: the cheapest that covers the target."""
-    best: tuple[float, dict[int, int]] | None = None
+def _within(
+    rows: list[SpotPrice], counts: tuple[int, ...], region: int | None, provider: int | None
+) -> bool:
+    """Whether no region holds more than ``region`` instances, no provider ``provider``."""
+    per_region: dict[tuple[str, str], int] = {}
+    per_provider: dict[str, int] = {}
+    for n, row in zip(counts, rows, strict=True):
+        per_region[(row.provider, row.region)] = per_region.get((row.provider, row.region), 0) + n
+        per_provider[row.provider] = per_provider.get(row.provider, 0) + n
+    return (region is None or max(per_region.values(), default=0) <= region) and (
+        provider is None or max(per_provider.values(), default=0) <= provider
+    )
+
+
+def _combinations(
+    rows: list[SpotPrice], freq: FleetRequirements, region: int | None, provider: int | None
+) -> Iterator[tuple[int, ...]]:
+    """Every combination of counts within the pool caps and these region/provider caps."""
     ranges = [range(_cap(row, freq) + 1) for row in rows]
     for counts in itertools.product(*ranges):
-        if sum(n * units_of(r, freq) for n, r in zip(counts, rows, strict=True)) < target:
+        if _within(rows, counts, region, provider):
+            yield counts
+
+
+def _units(rows: list[SpotPrice], counts: tuple[int, ...], freq: FleetRequirements) -> int:
+    return sum(n * units_of(r, freq) for n, r in zip(counts, rows, strict=True))
+
+
+def _brute(
+    rows: list[SpotPrice], freq: FleetRequirements, target: int
+) -> tuple[dict[int, int], bool]:
+    """Every combination of counts within the caps: the cheapest that covers the target,
+    and whether another one costs the same."""
+    best: tuple[float, dict[int, int]] | None = None
+    tied = False
+    for counts in _combinations(rows, freq, freq.max_per_region, freq.max_per_provider):
+        if _units(rows, counts, freq) < target:
             continue
         total = quantize_one(
             math.fsum(n * cost_of(r, freq) for n, r in zip(counts, rows, strict=True))
         )
-        if best is None or total < best[0]:
-            best = (total, {i: n for i, n in enumerate(counts) if n})
-    return {} if best is None else best[1]
+        if best is None or total < best[0] - 1.0:
+            best, tied = (total, {i: n for i, n in enumerate(counts) if n}), False
+        elif abs(total - best[0]) <= 1.0:
+            tied = True
+    return ({}, False) if best is None else (best[1], tied)
 
 
 def _plan(rows: list[SpotPrice], freq: FleetRequirements) -> dict[int, int]:
     target = freq.target
     if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
-        return _brute(rows, freq, target)
-    if freq.strategy == "diversified":
-        return _rounds(rows, freq, target)
-    return _greedy(rows, freq, target)
+        return _brute(rows, freq, target)[0]
+    fill = _rounds if freq.strategy == "diversified" else _greedy
+    alloc = fill(rows, freq, target)
+    if _covered(rows, alloc, freq) < target and freq.count is None:
+        # Mixed sizes under instance caps: the plain fill may spend a region's or a
+        # provider's instances on small ones. Whenever it reaches the target it took
+        # no such step, so checking only when it falls short gives the same plans.
+        alloc = fill(rows, freq, target, check=True)
+    return alloc
 
 
 def _covered(rows: list[SpotPrice], alloc: dict[int, int], freq: FleetRequirements) -> int:
@@ -159,13 +225,33 @@ def _key(
     return (total,)
 
 
-def _largest(rows: list[SpotPrice], freq: FleetRequirements) -> int:
+def _most(
+    rows: list[SpotPrice], freq: FleetRequirements, region: int | None, provider: int | None
+) -> int:
+    """The most units any combination within the caps holds (a count: the most instances)."""
+    if freq.count is not None:  # one unit each: every instance that fits, in any order
+        capped = replace(freq, max_per_region=region, max_per_provider=provider)
+        return _covered(rows, _greedy(rows, capped, 10**9), capped)
+    return max(
+        (_units(rows, c, freq) for c in _combinations(rows, freq, region, provider)), default=0
+    )
+
+
+def _largest(rows: list[SpotPrice], freq: FleetRequirements) -> tuple[str, int]:
+    """(binding constraint, largest feasible fleet): caps added one at a time, in order."""
+    region, provider = freq.max_per_region, freq.max_per_provider
+    steps = [("maxPerPool", _most(rows, freq, None, None))]
+    if region is not None:
+        steps.append(("maxPerRegion", _most(rows, freq, region, None)))
+    if provider is not None:
+        steps.append(("maxPerProvider", _most(rows, freq, region, provider)))
     if freq.same_region or freq.same_zone:
-        return max(
-            (_covered(g, _greedy(g, freq, 10**9), freq) for g in _groups(rows, freq).values()),
-            default=0,
+        most = max(
+            (_most(g, freq, region, provider) for g in _groups(rows, freq).values()), default=0
         )
-    return _covered(rows, _greedy(rows, freq, 10**9), freq)
+        steps.append(("sameZone" if freq.same_zone else "sameRegion", most))
+    binding = next((name for name, value in steps if value < freq.target), "")
+    return binding, steps[-1][1]
 
 
 def _groups(
@@ -215,9 +301,11 @@ def reference_fleet(prices: Iterable[SpotPrice], freq: FleetRequirements) -> Ref
     if solved is None:
         solved = _solve(rows, freq)
     if solved is None:
-        result.largest = _largest(rows, freq)
+        result.binding, result.largest = _largest(rows, freq)
         return result
     group, alloc = solved
+    if freq.count is None and freq.strategy in ("lowest-price", "expected-cost"):
+        result.tied = _brute(group, freq, freq.target)[1]
     result.feasible = True
     result.allocations = [(group[i], alloc[i]) for i in sorted(alloc)]
     result.total_price = math.fsum(row.price_per_hour * n for row, n in result.allocations)
