@@ -15,6 +15,10 @@ client (32 concurrent keep-alive connections) for a fixed time per scenario:
 core for itself at several thousand requests/s, so wrk shows more of what the server
 does. ``--client both`` runs each scenario with both clients, one after the other.
 
+``--floor`` also serves ``benchmarks/framework_floor.py`` (FastAPI, one constant route,
+no middleware) with the same uvicorn and drives its ``/healthz``: the most requests/s
+any FastAPI route can give on the machine at hand.
+
 ``--in-process`` also times the same requests through the ASGI app itself (no server,
 no client, no sockets: one request at a time on this process's event loop), which
 shows the app's own cost per request when the shared machine makes the load figures
@@ -111,14 +115,21 @@ def free_port() -> int:
         return port
 
 
-def start_server(db: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(db: Path | None, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``spotarb serve`` on ``db``; with no ``db``, the framework floor app."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTARB_")}
     env.update(extra_env)
     began = time.perf_counter()
+    command = (
+        ["-m", "spotarb", "serve", "--no-collect", "--db", str(db), "--port", str(port),
+         "--log-level", "warning"]
+        if db is not None
+        else ["-m", "uvicorn", "framework_floor:app", "--app-dir", str(Path(__file__).parent),
+              "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    )  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "spotarb", "serve", "--no-collect", "--db", str(db),
-         "--port", str(port), "--log-level", "warning"],
+        [sys.executable, *command],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -126,7 +137,8 @@ def start_server(db: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+            probe = "/readyz" if db is not None else "/healthz"
+            if httpx.get(url + probe, timeout=2).status_code == 200:
                 print(f"server ready in {time.perf_counter() - began:.1f}s ({url})")
                 return proc, url
         except httpx.TransportError:
@@ -368,6 +380,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--in-process", action="store_true", help="also time the ASGI app")
     parser.add_argument("--client", choices=("python", "wrk", "both"), default="python")
+    parser.add_argument("--floor", action="store_true", help="also drive a bare FastAPI app")
     parser.add_argument("--only-in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     clients = ["python", "wrk"] if args.client == "both" else [args.client]
@@ -406,6 +419,13 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(20)
+        if args.floor:
+            proc, url = start_server(None, {})
+            try:
+                run(url, "framework floor", lambda i: ("GET", "/healthz", None), args.seconds / 2)
+            finally:
+                proc.terminate()
+                proc.wait(20)
         proc, url = start_server(db, {"SPOTARB_PLACEMENT_CACHE_SIZE": "0"})
         try:
             run(

@@ -19,5 +19,5 @@ __all__ = ["STATIC_DIR", "mount", "router"]
 
 def mount(app: FastAPI) -> None:
     """Add the dashboard pages at ``/`` and their assets at ``/static``."""
-    app.include_router(router)
+    app.router.routes.extend(router.routes)  # flat, as spotarb.api.create_app adds its own
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
