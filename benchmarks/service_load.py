@@ -422,7 +422,13 @@ def main() -> None:
         if args.floor:
             proc, url = start_server(None, {})
             try:
-                run(url, "framework floor", lambda i: ("GET", "/healthz", None), args.seconds / 2)
+                run(url, "floor: healthz", lambda i: ("GET", "/healthz", None), args.seconds / 2)
+                run(
+                    url,
+                    "floor: placement body",
+                    lambda i: ("POST", "/v1/placements", reqs[i % len(reqs)]),
+                    args.seconds / 2,
+                )
             finally:
                 proc.terminate()
                 proc.wait(20)
