@@ -200,3 +200,58 @@ def test_from_prices_and_from_rows_build_the_same_snapshot() -> None:
         assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
     assert a.is_gpu.tolist() == [False, False, True]
     assert np.isnan(a.gpu_memory_gb[:2]).all() and a.gpu_memory_gb[2] == 16.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["aws", "azure", "gcp"]),
+            st.sampled_from(["us-east-1", "eu-west-1", "westeurope"]),
+            st.sampled_from(["a", "b", "c"]),
+            st.sampled_from([1.0, 2.0, 4.0]),
+            st.sampled_from([None, 10.0, 25.0]),
+            st.sampled_from([None, 0.03, 0.12]),
+            st.sampled_from([None, "nvidia-t4", "nvidia-a100"]),
+            st.floats(0.01, 5.0, allow_nan=False).map(lambda v: round(v, 4)),
+        ),
+        max_size=30,
+    )
+)
+def test_columns_are_each_rows_own_values_even_where_shapes_and_places_repeat(
+    specs: list[tuple[str, str, str, float, float | None, float | None, str | None, float]],
+) -> None:
+    """Columns converted once per distinct place and shape still carry every row's values."""
+    rows = [
+        price(
+            f"t{i % 4}",  # the same type recurs with other attributes elsewhere
+            cost,
+            provider=provider,
+            region=region,
+            zone=f"{region}{zone}",
+            vcpu=vcpu,
+            network_bandwidth_gbps=bandwidth,
+            interruption_rate=rate,
+            gpu_type=gpu,
+            gpu_count=0 if gpu is None else 1,
+            gpu_memory_gb=None if gpu is None else 16.0,
+        )
+        for i, (provider, region, zone, vcpu, bandwidth, rate, gpu, cost) in enumerate(specs)
+    ]
+    latest = {p.key: p for p in rows}  # one row per key, the later one wins on a tie
+    snap = PriceSnapshot.from_rows([to_row(p) for p in rows])
+    assert sorted(snap.rows, key=lambda p: p.key) == sorted(latest.values(), key=lambda p: p.key)
+    for i, row in enumerate(snap.rows):
+        assert snap.providers[snap.provider_code[i]] == row.provider
+        assert snap.regions[snap.region_code[i]] == row.region
+        assert snap.instance_types[snap.type_code[i]] == row.instance_type
+        assert snap.price[i] == row.price_per_hour and snap.vcpu[i] == row.vcpu
+        for column, value in (
+            (snap.bandwidth, row.network_bandwidth_gbps),
+            (snap.rate, row.interruption_rate),
+            (snap.gpu_memory_gb, row.gpu_memory_gb),
+        ):
+            assert np.isnan(column[i]) if value is None else column[i] == value
+        gpu_code = int(snap.gpu_code[i])
+        assert (snap.gpu_types[gpu_code] if gpu_code >= 0 else None) == row.gpu_type
+        assert bool(snap.is_gpu[i]) == (row.gpu_type is not None)
