@@ -31,13 +31,11 @@ LABELS: Final[dict[str, str]] = {
     "sameRegion": "All in one region",
     "sameZone": "All in one zone",
 } | {k: v for k, v in placeform.LABELS.items() if k != "alternatives"}
-#: The placement form's field groups (every per-instance requirement) plus the fleet's.
-NUMBERS: Final = placeform.NUMBERS
+#: Whole-number fields: the fleet's, and the placement form's per-instance ones.
 WHOLE: Final = (
     "count", "targetVCPU", "targetGPUs", "maxPerPool", "maxPerRegion", "maxPerProvider",
     *(name for name in placeform.WHOLE if name != "alternatives"),
 )  # fmt: skip
-LISTS: Final = placeform.LISTS
 FLAGS: Final = ("sameRegion", "sameZone", *placeform.CHECKBOXES)
 FIELDS: Final = tuple(LABELS)
 STRATEGY_HELP: Final[dict[str, str]] = {
@@ -46,13 +44,11 @@ STRATEGY_HELP: Final[dict[str, str]] = {
     "price-capacity-optimized": "least interrupted band first, then price",
     "diversified": "one instance per pool per round, cheapest pools first",
 }
-MAX_TEXT: Final = 512
 _SNAKE_TO_FIELD: Final = (
     {snake: camel for camel, snake in CAMEL_REQUIREMENTS.items()}
     | {snake: camel for camel, snake in CAMEL_FLEET.items()}
     | {"min_cpu": "minCPU", "gpu": "gpuType"}
 )
-_TRUE: Final = ("1", "true", "on", "yes")
 
 
 def filter_label(name: str) -> str:
@@ -114,19 +110,16 @@ class FleetForm:
         }
 
 
-def _one(query: Mapping[str, Sequence[str]], name: str) -> str:
-    values = query.get(name) or []
-    return values[-1].strip()[:MAX_TEXT] if values else ""
-
-
 def read_form(query: Mapping[str, Sequence[str]]) -> FleetForm:
     """Parse the query string; ``submitted`` is false when no field was sent."""
     values: dict[str, Any] = {
-        name: _one(query, name) for name in FIELDS if name not in ("providers", *FLAGS)
+        name: placeform.one_value(query, name)
+        for name in FIELDS
+        if name not in ("providers", *FLAGS)
     }
     values["providers"] = [p for p in query.get("providers", []) if p]
     for name in FLAGS:
-        values[name] = _one(query, name) in _TRUE
+        values[name] = placeform.one_value(query, name) in placeform.TRUE_VALUES
     if not values["strategy"]:
         values["strategy"] = "lowest-price"
     if not values["arch"]:
@@ -135,24 +128,7 @@ def read_form(query: Mapping[str, Sequence[str]]) -> FleetForm:
     if not form.submitted:
         values["count"] = "8"
         return form
-    data: dict[str, Any] = {}
-    for name in NUMBERS + WHOLE:
-        text = values[name]
-        if text == "":
-            continue
-        try:
-            number = float(text)
-        except ValueError:
-            form.errors[name] = f"{LABELS[name]}: “{text}” is not a number"
-            continue
-        data[name] = int(number) if name in WHOLE and number.is_integer() else number
-    for name in LISTS:
-        data[name] = [part.strip() for part in values[name].split(",") if part.strip()]
-    data["providers"] = values["providers"]
-    if values["gpuType"]:
-        data["gpuType"] = values["gpuType"]
-    data["strategy"] = values["strategy"]
-    data["arch"] = values["arch"]
+    data = placeform.parse_fields(values, form.errors, labels=LABELS, whole=WHOLE)
     for name in FLAGS:
         if name != "allowStale":
             data[name] = values[name]

@@ -155,17 +155,57 @@ def band_label(rate: float | None) -> str:
     return BAND_LABELS[band_of(rate)]
 
 
-def _one(query: Mapping[str, Sequence[str]], name: str) -> str:
+#: What a checkbox or flag sends when it is on.
+TRUE_VALUES: Final = ("1", "true", "on", "yes")
+
+
+def one_value(query: Mapping[str, Sequence[str]], name: str) -> str:
+    """A field's last value, stripped and bounded ("" when absent)."""
     values = query.get(name) or []
     return values[-1].strip()[:MAX_TEXT] if values else ""
 
 
+def parse_fields(
+    values: Mapping[str, Any],
+    errors: dict[str, str],
+    *,
+    labels: Mapping[str, str],
+    whole: Sequence[str],
+) -> dict[str, Any]:
+    """The typed values as a requirements mapping; a field that is not a number → ``errors``.
+
+    Shared by the placement and fleet forms: numbers (``whole`` ones as int), comma
+    lists, providers, GPU model, strategy and architecture.
+    """
+    data: dict[str, Any] = {}
+    for name in (*NUMBERS, *whole):
+        text = values[name]
+        if text == "":
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            errors[name] = f"{labels[name]}: “{text}” is not a number"
+            continue
+        data[name] = int(number) if name in whole and number.is_integer() else number
+    for name in LISTS:
+        data[name] = [part.strip() for part in values[name].split(",") if part.strip()]
+    data["providers"] = values["providers"]
+    if values["gpuType"]:
+        data["gpuType"] = values["gpuType"]
+    data["strategy"] = values["strategy"]
+    data["arch"] = values["arch"]
+    return data
+
+
 def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
     """Parse the query string; ``submitted`` is false when no field was sent."""
-    values: dict[str, Any] = {name: _one(query, name) for name in FIELDS if name != "providers"}
+    values: dict[str, Any] = {
+        name: one_value(query, name) for name in FIELDS if name != "providers"
+    }
     values["providers"] = [p for p in query.get("providers", []) if p]
     for name in CHECKBOXES:
-        values[name] = _one(query, name) in ("1", "true", "on", "yes")
+        values[name] = one_value(query, name) in TRUE_VALUES
     if not values["strategy"]:
         values["strategy"] = "balanced"
     if not values["arch"]:
@@ -174,24 +214,7 @@ def read_form(query: Mapping[str, Sequence[str]]) -> PlaceForm:
     if not form.submitted:
         values["alternatives"] = "3"
         return form
-    data: dict[str, Any] = {}
-    for name in NUMBERS + WHOLE:
-        text = values[name]
-        if text == "":
-            continue
-        try:
-            number = float(text)
-        except ValueError:
-            form.errors[name] = f"{LABELS[name]}: “{text}” is not a number"
-            continue
-        data[name] = int(number) if name in WHOLE and number.is_integer() else number
-    for name in LISTS:
-        data[name] = [part.strip() for part in values[name].split(",") if part.strip()]
-    data["providers"] = values["providers"]
-    if values["gpuType"]:
-        data["gpuType"] = values["gpuType"]
-    data["strategy"] = values["strategy"]
-    data["arch"] = values["arch"]
+    data = parse_fields(values, form.errors, labels=LABELS, whole=WHOLE)
     data["excludeBurstable"] = values["excludeBurstable"]
     form.allow_stale = values["allowStale"]
     if form.errors:
