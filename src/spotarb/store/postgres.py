@@ -33,24 +33,21 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from spotarb.core.errors import DiskFullError, FencedWriteError, StoreError
 from spotarb.core.gc_pause import gc_paused
 from spotarb.core.http import redact_url
-from spotarb.core.models import PriceKey, SpotPrice
 from spotarb.core.rows import (
     KEY_COLUMNS,
     PRICE_COLUMNS,
     SELECT_PRICE_COLUMNS,
     Row,
-    from_row,
 )
 from spotarb.store.base import (
     CollectionRun,
-    PriceFilter,
     ProviderInfo,
     StoreInfo,
     WriteStats,
     require_unique_keys,
 )
 from spotarb.store.postgres_migrations import current_version, migrate
-from spotarb.store.queries import ALL_HISTORY, current_rows_query, history_query, runs_query
+from spotarb.store.queries import PriceReads, runs_query
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +117,11 @@ def _chunks(rows: Sequence[Row]) -> Iterator[Sequence[Row]]:
         yield rows[start : start + CHUNK]
 
 
-class PostgresStore:
+class PostgresStore(PriceReads):
     """A price store in a PostgreSQL database (``postgresql://user@host:5432/db``)."""
 
     backend = "postgresql"
+    mark = "%s"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 5.0) -> None:
         self.url = redact_url(url)
@@ -336,31 +334,10 @@ class PostgresStore:
 
     # -- reads ------------------------------------------------------------------------
 
-    def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
-        return self._read(*current_rows_query(flt or PriceFilter(), "%s"))
-
-    def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self.current_rows(flt)]
-
-    def history(
-        self,
-        key: PriceKey,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[SpotPrice]:
-        query, args = history_query(key, since, until, "%s")
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(query, args)]
-
-    def all_history(self) -> list[SpotPrice]:
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(ALL_HISTORY, [])]
-
     def runs(
         self, source: str | None = None, limit: int = 50, *, run_id: int | None = None
     ) -> list[CollectionRun]:
-        query, args = runs_query(source, limit, run_id, "%s")
+        query, args = runs_query(source, limit, run_id, self.mark)
         return [CollectionRun(*r) for r in self._read(query, args)]
 
     def data_version(self) -> int:

@@ -2,16 +2,18 @@
 
 SQLite's driver takes ``?``, psycopg takes ``%s``: each function returns the SQL text
 and its arguments for the mark it is given, so both stores filter, order and limit
-current prices and history exactly alike.
+current prices and history exactly alike. :class:`PriceReads` holds the read methods
+themselves, over a store's own ``_read``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
-from spotarb.core.models import PriceKey
-from spotarb.core.rows import SELECT_PRICE_COLUMNS
+from spotarb.core.models import PriceKey, SpotPrice
+from spotarb.core.rows import SELECT_PRICE_COLUMNS, Row, from_row
 from spotarb.store.base import PriceFilter
 
 #: Current prices, cheapest first, ties by the whole key (a total order).
@@ -93,3 +95,35 @@ def runs_query(source: str | None, limit: int, run_id: int | None, mark: str) ->
         sql += f" WHERE source = {mark}"
         args.append(source)
     return sql + f" ORDER BY id DESC LIMIT {mark}", [*args, limit]
+
+
+class PriceReads:
+    """The price reads both SQL stores answer alike: a store gives its mark and ``_read``."""
+
+    #: The driver's parameter mark (``?`` for sqlite3, ``%s`` for psycopg).
+    mark: ClassVar[str]
+
+    def _read(self, query: str, args: Sequence[Any]) -> list[Row]:
+        raise NotImplementedError
+
+    def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
+        return self._read(*current_rows_query(flt or PriceFilter(), self.mark))
+
+    def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self.current_rows(flt)]
+
+    def history(
+        self,
+        key: PriceKey,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[SpotPrice]:
+        times: dict[str, datetime] = {}
+        return [
+            from_row(r, times) for r in self._read(*history_query(key, since, until, self.mark))
+        ]
+
+    def all_history(self) -> list[SpotPrice]:
+        times: dict[str, datetime] = {}
+        return [from_row(r, times) for r in self._read(ALL_HISTORY, [])]

@@ -15,18 +15,16 @@ from typing import Any, Final
 
 from spotarb.core.errors import DiskFullError, StoreError
 from spotarb.core.gc_pause import gc_paused
-from spotarb.core.models import PriceKey, SpotPrice
-from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row, from_row
+from spotarb.core.rows import PRICE_COLUMNS, SELECT_PRICE_COLUMNS, Row
 from spotarb.store.base import (
     CollectionRun,
-    PriceFilter,
     ProviderInfo,
     StoreInfo,
     WriteStats,
     require_unique_keys,
 )
 from spotarb.store.migrations import LATEST_VERSION, current_version, migrate
-from spotarb.store.queries import ALL_HISTORY, current_rows_query, history_query, runs_query
+from spotarb.store.queries import PriceReads, runs_query
 
 logger = logging.getLogger(__name__)
 
@@ -127,10 +125,11 @@ def _rollback(conn: sqlite3.Connection) -> None:
         logger.warning("rollback failed: %s", exc)
 
 
-class SqliteStore:
+class SqliteStore(PriceReads):
     """A price store in one SQLite file (or ``:memory:`` for a throwaway store)."""
 
     backend = "sqlite"
+    mark = "?"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -319,31 +318,10 @@ class SqliteStore:
 
     # -- reads ------------------------------------------------------------------------
 
-    def current_prices(self, flt: PriceFilter | None = None) -> list[SpotPrice]:
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self.current_rows(flt)]
-
-    def current_rows(self, flt: PriceFilter | None = None) -> list[Row]:
-        return self._read(*current_rows_query(flt or PriceFilter(), "?"))
-
-    def history(
-        self,
-        key: PriceKey,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[SpotPrice]:
-        sql, args = history_query(key, since, until, "?")
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(sql, args)]
-
-    def all_history(self) -> list[SpotPrice]:
-        times: dict[str, datetime] = {}
-        return [from_row(r, times) for r in self._read(ALL_HISTORY, [])]
-
     def runs(
         self, source: str | None = None, limit: int = 50, *, run_id: int | None = None
     ) -> list[CollectionRun]:
-        sql, args = runs_query(source, limit, run_id, "?")
+        sql, args = runs_query(source, limit, run_id, self.mark)
         return [
             CollectionRun(
                 id=r[0],
