@@ -368,11 +368,8 @@ class SqliteStore(PriceReads):
         return int(self._read(f"SELECT COUNT(*) FROM {table}", [])[0][0])
 
     def _read(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
-        try:
-            with gc_paused():
-                return self._read_unpaused(sql, args)
-        except sqlite3.Error as exc:
-            raise store_error("read", self.path, exc) from None
+        with gc_paused():
+            return self._read_unpaused(sql, args)
 
     def _read_unpaused(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         try:
