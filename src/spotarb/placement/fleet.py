@@ -11,16 +11,13 @@ Python version of them that the property tests hold this one to.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from spotarb.core.models import SpotPrice
-from spotarb.core.rows import PRICE_COLUMNS
 from spotarb.placement import strategies
 from spotarb.placement.decision import PlacementSummary
 from spotarb.placement.engine import NoMatchError, eligible, region_pattern_mask
@@ -185,33 +182,6 @@ def _region_codes(snap: PriceSnapshot, pos: IntArray) -> Counts:
     return result
 
 
-_ZONE_KEY = itemgetter(
-    *(PRICE_COLUMNS.index(c) for c in ("provider", "region", "availability_zone"))
-)
-_zone_lock = threading.Lock()
-_zone_cache: dict[int, tuple[PriceSnapshot, Counts]] = {}
-
-
-def _zone_codes(snap: PriceSnapshot) -> Counts:
-    """(provider, region, zone) codes in name order, one per row; cached per snapshot.
-
-    Clouds whose prices are regional (no zone) have one zone per region. The cache
-    keeps the last two snapshots (the service's fresh and full ones) alive, no more.
-    """
-    with _zone_lock:
-        hit = _zone_cache.get(id(snap))
-        if hit is not None and hit[0] is snap:
-            return hit[1]
-    keys = list(map(_ZONE_KEY, snap.rows.tuples))
-    index = {key: i for i, key in enumerate(sorted(set(keys)))}
-    codes = np.fromiter((index[k] for k in keys), dtype=np.int64, count=len(keys))
-    with _zone_lock:
-        if len(_zone_cache) >= 2:
-            _zone_cache.clear()
-        _zone_cache[id(snap)] = (snap, codes)
-    return codes
-
-
 def _region_cap(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> GroupCap | None:
     """``maxPerRegion`` as (region code per pool, capacity per code), if given."""
     if freq.max_per_region is None:
@@ -331,7 +301,7 @@ def _key(freq: FleetRequirements, pools: _Pools, alloc: Counts) -> tuple[float, 
 
 def _group_codes(snap: PriceSnapshot, freq: FleetRequirements, pos: IntArray) -> Counts:
     if freq.same_zone:
-        return _zone_codes(snap)[pos]
+        return snap.zone_code[pos].astype(np.int64, copy=False)
     return _region_codes(snap, pos)
 
 

@@ -199,6 +199,8 @@ class PriceSnapshot:
     collected_ts: FloatArray
     provider_code: IntArray
     region_code: IntArray
+    #: Rank of the row's (provider, region, zone) among the snapshot's, in name order.
+    zone_code: IntArray
     type_code: IntArray
     #: 100·(1 − r), r = 0.1 when unknown (the weighted and balanced availability score).
     availability: FloatArray
@@ -305,6 +307,7 @@ class PriceSnapshot:
             collected_ts=collected,
             # Narrow integer columns: equality scans over int8/int16 are several times faster.
             provider_code=place_provider[place_code],
+            zone_code=place_code,
             region_code=place_region[place_code].astype(
                 np.int16 if len(regions) < 32000 else np.int32
             ),
