@@ -9,8 +9,10 @@ import orjson
 
 from spotarb.core.models import SpotPrice
 from spotarb.placement import PlacementDecision
+from spotarb.placement.fleet_model import CAMEL_FLEET
 from spotarb.placement.requirements import CAMEL_REQUIREMENTS
 from spotarb.serving.feed_health import FeedReport
+from spotarb.serving.fleets import NoCurrentFleet, PlannedFleet
 from spotarb.serving.insights import ArbitrageTable, BestOptions, CapacityClass, Shape, ShapeOption
 from spotarb.serving.placing import NoCurrentMatch, Placement
 
@@ -33,8 +35,8 @@ def camel(name: str) -> str:
     return SNAKE_TO_CAMEL.get(name, name)
 
 
-def placement(answer: Placement) -> dict[str, Any]:
-    out = answer.decision.to_camel()
+def _answered(out: dict[str, Any], answer: Placement | PlannedFleet) -> dict[str, Any]:
+    """An answer's body plus the data it ran on."""
     out["dataVersion"] = answer.data_version
     out["computedAt"] = answer.computed_at.isoformat()
     out["allowStale"] = answer.allow_stale
@@ -42,20 +44,64 @@ def placement(answer: Placement) -> dict[str, Any]:
     return out
 
 
-def no_match(exc: NoCurrentMatch) -> dict[str, Any]:
+def _detail(exc: NoCurrentMatch | NoCurrentFleet) -> str:
+    """Why nothing was found, and the hint when stale prices could have helped."""
     detail = str(exc)
     if exc.stale_could_help:
         detail += (
             f" ({exc.stale_rows_excluded} older prices were excluded as stale; "
             "send allowStale=true to use them)"
         )
+    return detail
+
+
+def placement(answer: Placement) -> dict[str, Any]:
+    return _answered(answer.decision.to_camel(), answer)
+
+
+def no_match(exc: NoCurrentMatch) -> dict[str, Any]:
     return {
-        "detail": detail,
+        "detail": _detail(exc),
         "blockingFilter": camel(exc.blocking_filter) if exc.blocking_filter else None,
         "removedBy": {camel(k): v for k, v in exc.removed_by.items()},
         "dataVersion": exc.data_version,
         "staleRowsExcluded": exc.stale_rows_excluded,
     }
+
+
+#: The fleet's own snake_case fields → the request's camelCase names.
+_FLEET_CAMEL = {snake: camel for camel, snake in CAMEL_FLEET.items()}
+
+
+def fleet_camel(name: str) -> str:
+    """A fleet field or engine filter (snake_case) → its request name."""
+    return _FLEET_CAMEL.get(name) or camel(name)
+
+
+def fleet(answer: PlannedFleet) -> dict[str, Any]:
+    return _answered(answer.plan.to_camel(), answer)
+
+
+def no_fleet(exc: NoCurrentFleet) -> dict[str, Any]:
+    """The 404 body: the reason, the filter or cap that stops it, and the data it used."""
+    body: dict[str, Any] = {"detail": _detail(exc)}
+    infeasible, no_match = exc.infeasible, exc.no_match
+    if infeasible is not None:
+        body |= {
+            "bindingConstraint": infeasible.binding,
+            "largestFleet": infeasible.largest,
+            "unit": infeasible.unit,
+            "removedBy": {fleet_camel(k): v for k, v in infeasible.removed_by.items()},
+        }
+    elif no_match is not None:
+        blocking = no_match.blocking_filter
+        body |= {
+            "blockingFilter": fleet_camel(blocking) if blocking else None,
+            "removedBy": {fleet_camel(k): v for k, v in no_match.removed_by.items()},
+        }
+    body["dataVersion"] = exc.data_version
+    body["staleRowsExcluded"] = exc.stale_rows_excluded
+    return body
 
 
 def shape(value: Shape) -> dict[str, Any]:
